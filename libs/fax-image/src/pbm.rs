@@ -1,0 +1,1 @@
+//! PBM (P4). (Being written.)

@@ -1,0 +1,1 @@
+//! TIFF Class F. (Being written.)
