@@ -1,1 +1,31 @@
-fn main() {}
+//! The `ferrofax` binary: one executable, several roles, chosen by subcommand.
+//!
+//! Today it carries the fax image tools; the service (`serve`, `worker`, `migrate`)
+//! and the fax tools join as their crates land. This is the only place in the
+//! workspace where errors become `anyhow` reports.
+
+mod image_cmd;
+
+use clap::{Parser, Subcommand};
+
+/// Ferrofax: a self-hostable online fax service that speaks fax itself.
+#[derive(Debug, Parser)]
+#[command(name = "ferrofax", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fax images: convert between TIFF Class F, PBM and PNG, and inspect files.
+    #[command(subcommand)]
+    Image(image_cmd::ImageCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Image(command) => image_cmd::run(command),
+    }
+}

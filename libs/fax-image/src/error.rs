@@ -83,6 +83,21 @@ pub enum Error {
     /// Not a TIFF file (bad byte-order mark or magic number).
     #[error("not a TIFF file")]
     NotTiff,
+    /// A BigTIFF file (magic number 43); only classic TIFF is supported.
+    #[error("BigTIFF files are not supported")]
+    TiffBigTiff,
+    /// A TIFF file whose offsets would not fit in 32 bits (more than 4 GiB).
+    #[error("TIFF output would exceed 4 GiB")]
+    TiffTooLarge,
+    /// A document whose decoded pixels would exceed the byte budget of
+    /// [`crate::Limits::max_input_bytes`].
+    #[error("decoded document would need {bytes} bytes; the limit is {max}")]
+    DecodedTooLarge {
+        /// Packed pixel bytes the document's pages need together.
+        bytes: u64,
+        /// Configured limit.
+        max: u64,
+    },
     /// A structure points past the end of the file.
     #[error("TIFF {what} at offset {offset} runs past the end of the file")]
     TiffOutOfBounds {
@@ -95,6 +110,12 @@ pub enum Error {
     #[error("TIFF directory chain loops at offset {offset}")]
     TiffIfdLoop {
         /// Offset seen twice.
+        offset: u64,
+    },
+    /// Two image file directories share bytes.
+    #[error("TIFF directory at offset {offset} overlaps an earlier one")]
+    TiffIfdOverlap {
+        /// Offset of the later directory.
         offset: u64,
     },
     /// A tag that a bilevel page needs is missing.
@@ -147,6 +168,10 @@ pub enum Error {
     /// A PNG file that could not be read.
     #[error("bad PNG file: {0}")]
     PngDecode(#[from] png::DecodingError),
+    /// A PNG file that the `png` crate accepts but that is malformed in a way it does
+    /// not check (such as a palette whose length is not a multiple of three).
+    #[error("bad PNG file: {0}")]
+    PngInvalid(&'static str),
     /// A PNG file that could not be written.
     #[error("cannot write PNG: {0}")]
     PngEncode(#[from] png::EncodingError),

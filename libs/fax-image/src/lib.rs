@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bits;
 mod coding;
 mod decode;
 mod encode;
@@ -23,6 +24,7 @@ mod limits;
 mod page;
 pub mod pbm;
 pub mod png;
+mod tables;
 pub mod tiff;
 
 pub use coding::{BitOrder, Coding, DecodeOptions, DecodeReport, EncodeOptions, StreamEnd};

@@ -1,0 +1,118 @@
+//! `cargo xtask fuzz`: run the cargo-fuzz targets and regenerate their seed corpora.
+//!
+//! Seeds are small, valid inputs made by our own encoders from the ITU-T charts, so
+//! that the fuzzer starts from deep inside each parser instead of guessing its way
+//! past the first header. They are committed as `fuzz/corpus/<target>/seed-*`; what
+//! the fuzzer finds beyond them stays local (see `.gitignore`), except crashes, which
+//! become regression seeds once fixed.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use fax_image::tiff::{self, ByteOrder, Compression, WriteOptions};
+use fax_image::{BitOrder, Coding, EncodeOptions, Limits, Page, Resolution};
+
+/// Every fuzz target, as named in `fuzz/Cargo.toml`.
+pub(crate) const TARGETS: &[&str] =
+    &["t4_decode", "mmr_decode", "tiff_read", "t30_frame", "ifp_decode", "udptl_decode", "udptl_receiver"];
+
+pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
+    match args.first().map(String::as_str) {
+        Some("seeds") => seeds(root),
+        Some("run") => {
+            let seconds = args
+                .iter()
+                .position(|a| a == "--seconds")
+                .and_then(|i| args.get(i + 1))
+                .map(|s| s.parse::<u64>())
+                .transpose()
+                .context("--seconds takes a number")?
+                .unwrap_or(60);
+            let named: Vec<&str> =
+                args[1..].iter().map(String::as_str).filter(|a| TARGETS.contains(a)).collect();
+            let targets = if named.is_empty() { TARGETS.to_vec() } else { named };
+            for target in targets {
+                fuzz_target(root, target, seconds)?;
+            }
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask fuzz seeds | cargo xtask fuzz run [TARGET…] [--seconds N]"),
+    }
+}
+
+fn fuzz_target(root: &Path, target: &str, seconds: u64) -> Result<()> {
+    let corpus = root.join("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&corpus)?;
+    // cargo-fuzz needs nightly-only flags; the stable toolchain accepts them with
+    // RUSTC_BOOTSTRAP, which is the documented way to fuzz on stable.
+    crate::run(
+        Command::new("cargo")
+            .current_dir(root.join("fuzz"))
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", target])
+            .arg(&corpus)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-rss_limit_mb=2048"),
+    )
+}
+
+fn seeds(root: &Path) -> Result<()> {
+    let chart = |n: u32| -> Result<Page> {
+        let path = root.join(format!("../shared/testdata/itu/itu{n}.pbm"));
+        let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+        Ok(fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default())?.remove(0))
+    };
+    // A band of rows from two charts: enough structure to exercise every code,
+    // small enough for the fuzzer to mutate quickly.
+    let bands = [crop(&chart(1)?, 500, 48)?, crop(&chart(4)?, 900, 48)?];
+    let width = 1728u16.to_le_bytes();
+
+    let t4 = root.join("fuzz/corpus/t4_decode");
+    let mmr = root.join("fuzz/corpus/mmr_decode");
+    let tif = root.join("fuzz/corpus/tiff_read");
+    for dir in [&t4, &mmr, &tif] {
+        std::fs::create_dir_all(dir)?;
+    }
+    for (b, band) in bands.iter().enumerate() {
+        for (name, coding, flag) in [("mh", Coding::Mh, 0u8), ("mr", Coding::Mr { k: 4 }, 1)] {
+            for (order, bit_order, order_flag) in
+                [("msb", BitOrder::MsbFirst, 0u8), ("lsb", BitOrder::LsbFirst, 2)]
+            {
+                let mut options = EncodeOptions::t4_line(coding, 96);
+                options.bit_order = bit_order;
+                let mut seed = vec![flag | order_flag, width[0], width[1]];
+                seed.extend(fax_image::encode(band, &options)?);
+                std::fs::write(t4.join(format!("seed-{name}-{order}-{b}")), seed)?;
+            }
+        }
+        let mut seed = vec![0, width[0], width[1]];
+        seed.extend(fax_image::encode(band, &EncodeOptions::tiff_g4())?);
+        std::fs::write(mmr.join(format!("seed-mmr-{b}")), seed)?;
+    }
+    for (name, compression) in [
+        ("none", Compression::Uncompressed),
+        ("mh", Compression::Mh { byte_aligned_eol: true }),
+        ("mr", Compression::Mr { k: 4, byte_aligned_eol: false }),
+        ("mmr", Compression::Mmr),
+    ] {
+        for (order, byte_order) in [("le", ByteOrder::LittleEndian), ("be", ByteOrder::BigEndian)] {
+            let options =
+                WriteOptions { compression, fill_order: BitOrder::MsbFirst, byte_order, software: None };
+            let bytes = tiff::write(&bands, &options)?;
+            std::fs::write(tif.join(format!("seed-{name}-{order}")), bytes)?;
+        }
+    }
+    eprintln!("xtask: seeds written under fuzz/corpus/");
+    Ok(())
+}
+
+/// `rows` rows of `page` starting at `top`.
+fn crop(page: &Page, top: u32, rows: u32) -> Result<Page> {
+    let stride = page.stride();
+    let start = top as usize * stride;
+    let data =
+        page.data().get(start..start + rows as usize * stride).context("crop outside the page")?.to_vec();
+    Ok(Page::from_packed(page.width(), rows, page.resolution(), data, &Limits::default())?)
+}
