@@ -12,6 +12,10 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use fax_image::tiff::{self, ByteOrder, Compression, WriteOptions};
 use fax_image::{BitOrder, Coding, EncodeOptions, Limits, Page, Resolution};
+use fax_t30::{Dcs, Dis, Fcf, Frame, Ident, PostMessage, Rate};
+use fax_t38::{
+    DataType, Field, FieldType, IfpPacket, Indicator, SenderConfig, TxRecovery, UdptlSender, Version,
+};
 
 /// Every fuzz target, as named in `fuzz/Cargo.toml`.
 pub(crate) const TARGETS: &[&str] =
@@ -104,7 +108,89 @@ fn seeds(root: &Path) -> Result<()> {
             std::fs::write(tif.join(format!("seed-{name}-{order}")), bytes)?;
         }
     }
+    t38_seeds(root)?;
+    t30_seeds(root)?;
     eprintln!("xtask: seeds written under fuzz/corpus/");
+    Ok(())
+}
+
+/// The packets of a short T.38 exchange: tones, a V.21 frame, image data.
+fn t38_packets() -> Vec<IfpPacket> {
+    vec![
+        IfpPacket::Indicator(Indicator::Cng),
+        IfpPacket::Indicator(Indicator::V21Preamble),
+        IfpPacket::Data {
+            data_type: DataType::V21,
+            fields: vec![
+                Field::new(FieldType::HdlcData, [0xff, 0x13, 0x80, 0x00, 0xee, 0xf8, 0x80]),
+                Field::bare(FieldType::HdlcFcsOkSigEnd),
+            ],
+        },
+        IfpPacket::Indicator(Indicator::V17_14400LongTraining),
+        IfpPacket::Data {
+            data_type: DataType::V17_14400,
+            fields: vec![Field::new(FieldType::T4NonEcmData, vec![0x55; 40])],
+        },
+        IfpPacket::Data {
+            data_type: DataType::V17_14400,
+            fields: vec![Field::bare(FieldType::T4NonEcmSigEnd)],
+        },
+        IfpPacket::Indicator(Indicator::NoSignal),
+    ]
+}
+
+fn t38_seeds(root: &Path) -> Result<()> {
+    let ifp = root.join("fuzz/corpus/ifp_decode");
+    let udptl = root.join("fuzz/corpus/udptl_decode");
+    let receiver = root.join("fuzz/corpus/udptl_receiver");
+    for dir in [&ifp, &udptl, &receiver] {
+        std::fs::create_dir_all(dir)?;
+    }
+    let packets = t38_packets();
+    for (v, version) in [(0u8, Version::V0), (2, Version::V2)] {
+        for (i, packet) in packets.iter().enumerate() {
+            let mut seed = vec![v];
+            seed.extend(packet.encode(version)?);
+            std::fs::write(ifp.join(format!("seed-v{v}-{i}")), seed)?;
+        }
+    }
+    for (name, recovery) in [
+        ("redundancy", TxRecovery::Redundancy { depth: 3 }),
+        ("fec", TxRecovery::Fec { span: 3, entries: 2 }),
+    ] {
+        let mut sender = UdptlSender::new(SenderConfig { recovery, ..SenderConfig::new(Version::V2) })?;
+        // The receiver seed: every datagram, separated by the target's marker.
+        let mut stream = vec![2u8];
+        for (i, packet) in packets.iter().enumerate() {
+            let datagram = sender.send(packet)?;
+            std::fs::write(udptl.join(format!("seed-{name}-{i}")), &datagram)?;
+            if i > 0 {
+                stream.extend([0xff, 0xfe, 0xfd]);
+            }
+            stream.extend(datagram);
+        }
+        std::fs::write(receiver.join(format!("seed-{name}")), stream)?;
+    }
+    Ok(())
+}
+
+fn t30_seeds(root: &Path) -> Result<()> {
+    let dir = root.join("fuzz/corpus/t30_frame");
+    std::fs::create_dir_all(&dir)?;
+    let dis = Dis::parse(&[0x00, 0xee, 0xf8, 0x80, 0x80, 0x91, 0x80, 0x80, 0x80, 0x18])?;
+    let frames = [
+        ("dis", Frame::with_fif(Fcf::Dis, false, dis.encode())),
+        ("dcs", Frame::with_fif(Fcf::Dcs, true, Dcs::new(Rate::V17_14400).encode())),
+        ("tsi", Frame::with_fif(Fcf::Tsi, true, Ident::new("+49 30 1234567")?.encode()).not_final()),
+        ("mcf", Frame::new(Fcf::Mcf, false)),
+        ("pps", Frame::with_fif(Fcf::Pps(PostMessage::Mps), true, vec![0, 0, 0xff])),
+        ("ppr", Frame::with_fif(Fcf::Ppr, false, vec![0x0f; 32])),
+        ("fcd", Frame::with_fif(Fcf::Fcd, true, [vec![7], vec![0xaa; 256]].concat())),
+        ("dcn", Frame::new(Fcf::Dcn, true)),
+    ];
+    for (name, frame) in frames {
+        std::fs::write(dir.join(format!("seed-{name}")), frame.encode())?;
+    }
     Ok(())
 }
 
