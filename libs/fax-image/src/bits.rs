@@ -6,28 +6,44 @@ use crate::BitOrder;
 /// Accumulates codes into bytes, first bit in the most significant position.
 #[derive(Debug)]
 pub(crate) struct BitWriter {
-    out: Vec<u8>,
+    pub(crate) out: Vec<u8>,
+    pub(crate) acc: Accumulator,
+}
+
+/// The bits not yet written out. Hot loops copy it into a local (see
+/// [`BitWriter::put`]) so that it lives in registers, and put it back after.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Accumulator {
     /// Pending bits in the low `pending` bits; anything above them is stale.
-    acc: u64,
+    bits: u64,
     pending: u32,
+}
+
+impl Accumulator {
+    /// Appends the `len` low bits of `code` (`len` at most 32), writing whole words
+    /// to `out`.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, out: &mut Vec<u8>, code: u32, len: u32) {
+        debug_assert!(len <= 32 && (len == 32 || code >> len == 0));
+        // `pending` < 32 on entry, so the shifted accumulator never loses a pending bit.
+        self.bits = (self.bits << len) | u64::from(code);
+        self.pending += len;
+        if self.pending >= 32 {
+            self.pending -= 32;
+            out.extend_from_slice(&((self.bits >> self.pending) as u32).to_be_bytes());
+        }
+    }
 }
 
 impl BitWriter {
     pub(crate) fn with_capacity(bytes: usize) -> Self {
-        Self { out: Vec::with_capacity(bytes), acc: 0, pending: 0 }
+        Self { out: Vec::with_capacity(bytes), acc: Accumulator { bits: 0, pending: 0 } }
     }
 
     /// Appends the `len` low bits of `code`, `len` at most 32.
     #[inline]
     pub(crate) fn put(&mut self, code: u32, len: u32) {
-        debug_assert!(len <= 32 && (len == 32 || code >> len == 0));
-        // `pending` < 32 on entry, so the shifted accumulator never loses a pending bit.
-        self.acc = (self.acc << len) | u64::from(code);
-        self.pending += len;
-        if self.pending >= 32 {
-            self.pending -= 32;
-            self.out.extend_from_slice(&((self.acc >> self.pending) as u32).to_be_bytes());
-        }
+        self.acc.put(&mut self.out, code, len);
     }
 
     /// Appends `count` zero bits.
@@ -41,17 +57,18 @@ impl BitWriter {
 
     /// Bits written so far.
     pub(crate) fn bit_len(&self) -> u64 {
-        self.out.len() as u64 * 8 + u64::from(self.pending)
+        self.out.len() as u64 * 8 + u64::from(self.acc.pending)
     }
 
     /// Pads the last byte with zeros and returns the bytes in `order`.
     pub(crate) fn finish(mut self, order: BitOrder) -> Vec<u8> {
-        while self.pending >= 8 {
-            self.pending -= 8;
-            self.out.push((self.acc >> self.pending) as u8);
+        let Accumulator { bits, mut pending } = self.acc;
+        while pending >= 8 {
+            pending -= 8;
+            self.out.push((bits >> pending) as u8);
         }
-        if self.pending > 0 {
-            self.out.push((self.acc << (8 - self.pending)) as u8);
+        if pending > 0 {
+            self.out.push((bits << (8 - pending)) as u8);
         }
         if order == BitOrder::LsbFirst {
             reverse_bits_in_bytes(&mut self.out);

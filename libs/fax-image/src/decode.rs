@@ -2,20 +2,22 @@
 //!
 //! Rows are decoded into lists of changing elements (positions where the colour
 //! changes, the first one white to black), which two-dimensional decoding needs for
-//! the reference row anyway; the black runs between them are then filled into the
-//! packed row a byte range at a time. Codes are read through lookup tables from a
-//! 64-bit bit buffer.
+//! the reference row anyway. The packed row is then made 64 pixels at a time: one
+//! bit set per change, and a prefix XOR turns those into pixels. Codes are read
+//! through lookup tables from a 64-bit bit buffer that is refilled a word at a time.
 //!
 //! Hostile input cannot make this code panic, loop forever or allocate beyond
 //! [`Limits`]: every row consumes input or adds a row, rows are bounded by
-//! `max_rows` and [`Limits::max_height`], and list indices go through `get`.
+//! `max_rows` and [`Limits::max_height`], and list indices go through `get`. Besides
+//! the page, the decoder allocates two changing-element lists of `width + 1`
+//! entries each.
 //!
 //! Uncompressed mode (the extension code `0000001111`, T.4 §4.2 and T.6 §2.2.5) is
 //! not supported: no fax machine or file in practice uses it. Its code is treated
 //! like any other invalid code: a bad row in MH and MR, an error in MMR.
 
 use crate::bits::BitReader;
-use crate::tables::{MODE_BITS, Mode, RUN_FIRST_BITS, RunKind, RunTable, Tables, tables};
+use crate::tables::{MODE_BITS, MODES, Mode, RUN_FIRST_BITS, RunKind, RunTable, Tables, tables};
 use crate::{Coding, DecodeOptions, DecodeReport, Error, Limits, Page, Resolution, StreamEnd, stride_for};
 
 /// Decodes a coded stream into a page.
@@ -32,6 +34,10 @@ use crate::{Coding, DecodeOptions, DecodeReport, Error, Limits, Page, Resolution
 /// - With `rows: Some(n)`, a T.4 stream that ends (or meets RTC) early is padded with
 ///   white rows, which count as bad. An MMR stream that ends, or meets EOFB, early
 ///   is an error.
+/// - In MMR, a row that runs into the end of the data, or fails within its last 13
+///   bits (where a code may have been cut short), is [`Error::TruncatedCodedData`];
+///   zero bits after the last row are padding. Without a row count, a stream that
+///   ends exactly after a row is fine.
 /// - With `rows: None`, decoding stops at `max_rows` or [`Limits::max_height`],
 ///   whichever is lower, unless the data ends or RTC/EOFB follows right there.
 ///
@@ -59,7 +65,7 @@ pub fn decode(
     let mut out = Output::new(width, options.rows.is_some(), max_rows);
     let mut reader = BitReader::new(data, options.bit_order);
     let mut decoder =
-        Decoder { tables: tables(), width, reference: Changes::default(), current: Changes::default() };
+        Decoder { tables: tables(), width, reference: Changes::new(width), current: Changes::new(width) };
     let mut report = DecodeReport::default();
     match options.coding {
         Coding::Mmr => {
@@ -94,16 +100,20 @@ struct Decoder {
     current: Changes,
 }
 
-/// A changing-element list. Its storage keeps its high-water length from row to
-/// row, so decoding writes into it without allocating; `len` says how much of it
-/// the current row uses.
-#[derive(Debug, Default)]
+/// A changing-element list, with room for the most a row can have: changes are
+/// strictly increasing positions below the width, so at most `width` of them. `len`
+/// says how much of it the current row uses.
+#[derive(Debug)]
 struct Changes {
     list: Vec<u32>,
     len: usize,
 }
 
 impl Changes {
+    fn new(width: u32) -> Self {
+        Self { list: vec![0; width as usize + 1], len: 0 }
+    }
+
     fn as_slice(&self) -> &[u32] {
         self.list.get(..self.len).unwrap_or_default()
     }
@@ -287,7 +297,7 @@ fn decode_1d(
     reader: &mut BitReader<'_>,
     tables: &Tables,
     width: u32,
-    changes: &mut Vec<u32>,
+    changes: &mut [u32],
 ) -> Result<usize, BadRow> {
     let mut n = 0usize;
     let mut a0 = 0u32;
@@ -310,24 +320,26 @@ fn decode_2d(
     tables: &Tables,
     width: u32,
     reference: &[u32],
-    changes: &mut Vec<u32>,
+    changes: &mut [u32],
 ) -> Result<usize, BadRow> {
     // Changes past the end of the reference list read as `width`.
     let at = |i: usize| reference.get(i).copied().unwrap_or(width);
     let mut n = 0usize;
     // `a0` starts on the imaginary white pixel before the row, so at first a1 may be
-    // the very first pixel; after that it must lie right of a0.
-    let mut a0 = 0u32;
+    // the very first pixel; after that it must lie right of a0. Only that bound is
+    // kept: a0 is `min_a1 - 1`, or 0 at the start, where runs count from pixel 0.
     let mut min_a1 = 0u32;
-    // Index of b1 in the reference list: the first change right of a0 that changes
-    // to the opposite colour of a0. Changes alternate, so its parity is the colour of
-    // a0 (even = white), as is the parity of `n`.
+    // b1 is the first reference change right of a0 that changes to the opposite
+    // colour of a0. Changes alternate, so the parity of its index in the list is the
+    // colour of a0 (even = white), as is the parity of `n`. Its value is kept too, so
+    // that the next b1 rarely needs a dependent load.
     let mut b1_index = 0usize;
+    let mut b1 = at(0);
     loop {
         reader.ensure(MODE_BITS);
-        let entry = tables.modes.get(reader.peek(MODE_BITS) as usize).copied().ok_or(BadRow)?;
+        let entry = MODES.get(reader.peek(MODE_BITS) as usize).copied().ok_or(BadRow)?;
         if entry.vertical {
-            let a1 = at(b1_index).checked_add_signed(i32::from(entry.delta)).ok_or(BadRow)?;
+            let a1 = b1.checked_add_signed(i32::from(entry.delta)).ok_or(BadRow)?;
             if a1 < min_a1 || a1 > width {
                 return Err(BadRow);
             }
@@ -336,15 +348,19 @@ fn decode_2d(
                 return Ok(n);
             }
             emit(changes, &mut n, a1);
-            a0 = a1;
             min_a1 = a1 + 1;
-            // The colour of a0 flips. Every change of the new parity before
-            // b1_index - 1 lies left of the old a0, so the search starts there; one
-            // step is common and taken without a branch, more are rare.
-            b1_index = if b1_index == 0 { 1 } else { b1_index - 1 };
-            b1_index += usize::from(at(b1_index) <= a0) * 2;
-            while at(b1_index) <= a0 {
+            // The colour of a0 flips, so b1 is now the first change of the other
+            // parity right of a1. Those before b1_index - 1 lie left of the old a0,
+            // so the candidates are the changes just before and just after the old
+            // b1; both are loaded up front and chosen between without a branch.
+            let lower = if b1_index > 0 { at(b1_index - 1) } else { 0 };
+            let upper = at(b1_index + 1);
+            let take_lower = b1_index > 0 && lower > a1;
+            b1_index = if take_lower { b1_index - 1 } else { b1_index + 1 };
+            b1 = if take_lower { lower } else { upper };
+            while b1 <= a1 {
                 b1_index += 2;
+                b1 = at(b1_index);
             }
             continue;
         }
@@ -353,6 +369,7 @@ fn decode_2d(
                 reader.consume(u32::from(entry.len));
                 let (first, second) =
                     if n & 1 == 0 { (&tables.white, &tables.black) } else { (&tables.black, &tables.white) };
+                let a0 = min_a1.saturating_sub(1);
                 let a1 = a0 + decode_run(reader, first, width - a0)?;
                 let a2 = a1 + decode_run(reader, second, width - a1)?;
                 if a2 >= width {
@@ -363,10 +380,10 @@ fn decode_2d(
                 }
                 push_change(changes, &mut n, a1);
                 push_change(changes, &mut n, a2);
-                a0 = a2;
                 min_a1 = a2 + 1;
-                while at(b1_index) <= a0 {
+                while b1 <= a2 {
                     b1_index += 2;
+                    b1 = at(b1_index);
                 }
             }
             Mode::Pass => {
@@ -376,9 +393,9 @@ fn decode_2d(
                 }
                 reader.consume(u32::from(entry.len));
                 // The next b1 of the same colour follows b2 directly.
-                a0 = b2;
                 min_a1 = b2 + 1;
                 b1_index += 2;
+                b1 = at(b1_index);
             }
             Mode::Vertical(_) | Mode::Extension | Mode::Zeros => return Err(BadRow),
         }
@@ -387,18 +404,18 @@ fn decode_2d(
 
 /// Appends `position` to the first `n` entries of `changes`.
 #[inline(always)]
-fn emit(changes: &mut Vec<u32>, n: &mut usize, position: u32) {
-    match changes.get_mut(*n) {
-        Some(slot) => *slot = position,
-        None => changes.push(position),
+fn emit(changes: &mut [u32], n: &mut usize, position: u32) {
+    // The list has room for every change a row can hold, so this always succeeds.
+    if let Some(slot) = changes.get_mut(*n) {
+        *slot = position;
+        *n += 1;
     }
-    *n += 1;
 }
 
 /// Records a change at `position`; a change at the same place as the last one means
 /// a zero-length run, which cancels it.
 #[inline(always)]
-fn push_change(changes: &mut Vec<u32>, n: &mut usize, position: u32) {
+fn push_change(changes: &mut [u32], n: &mut usize, position: u32) {
     if *n > 0 && changes.get(*n - 1) == Some(&position) {
         *n -= 1;
     } else {
@@ -414,24 +431,29 @@ fn decode_run(reader: &mut BitReader<'_>, table: &RunTable, limit: u32) -> Resul
     loop {
         reader.ensure(13);
         let mut entry = table.entries.get(reader.peek(RUN_FIRST_BITS) as usize).copied().ok_or(BadRow)?;
-        if entry.kind == RunKind::Indirect {
-            let bits = RUN_FIRST_BITS + u32::from(entry.len);
-            let index = usize::from(entry.value) + (reader.peek(bits) & ((1 << entry.len) - 1)) as usize;
-            entry = table.entries.get(index).copied().ok_or(BadRow)?;
-        }
-        match entry.kind {
-            RunKind::Terminating | RunKind::Makeup => {
+        // Most runs are a single short terminating code: test for that first, so the
+        // common case takes one well-predicted branch.
+        if entry.kind != RunKind::Terminating {
+            if entry.kind == RunKind::Indirect {
+                let bits = RUN_FIRST_BITS + u32::from(entry.len);
+                let index = usize::from(entry.value) + (reader.peek(bits) & ((1 << entry.len) - 1)) as usize;
+                entry = table.entries.get(index).copied().ok_or(BadRow)?;
+            }
+            if entry.kind == RunKind::Makeup {
                 reader.consume(u32::from(entry.len));
                 total = total.saturating_add(u32::from(entry.value));
                 if total > limit {
                     return Err(BadRow);
                 }
-                if entry.kind == RunKind::Terminating {
-                    return Ok(total);
-                }
+                continue;
             }
-            RunKind::Invalid | RunKind::Indirect => return Err(BadRow),
+            if entry.kind != RunKind::Terminating {
+                return Err(BadRow);
+            }
         }
+        reader.consume(u32::from(entry.len));
+        total = total.saturating_add(u32::from(entry.value));
+        return if total > limit { Err(BadRow) } else { Ok(total) };
     }
 }
 
@@ -531,19 +553,19 @@ impl Output {
             carry = 0u64.wrapping_sub(pixels & 1);
             *word = pixels.to_be_bytes();
         }
-        if !tail.is_empty() {
-            if let Some(toggle) = toggle_words.next() {
-                let pixels = prefix_xor(std::mem::take(toggle)) ^ carry;
-                for (byte, value) in tail.iter_mut().zip(pixels.to_be_bytes()) {
-                    *byte = value;
-                }
+        if !tail.is_empty()
+            && let Some(toggle) = toggle_words.next()
+        {
+            let pixels = prefix_xor(std::mem::take(toggle)) ^ carry;
+            for (byte, value) in tail.iter_mut().zip(pixels.to_be_bytes()) {
+                *byte = value;
             }
         }
         // A row ending in black colours the padding bits too; clear them.
-        if padding > 0 {
-            if let Some(last) = row.last_mut() {
-                *last &= 0xffu8 << padding;
-            }
+        if padding > 0
+            && let Some(last) = row.last_mut()
+        {
+            *last &= 0xffu8 << padding;
         }
         self.toggles = toggles;
     }

@@ -6,7 +6,7 @@
 //! two-dimensional coding compares them with the reference row's list. Nothing is
 //! done pixel by pixel and nothing is allocated per row.
 
-use crate::bits::BitWriter;
+use crate::bits::{Accumulator, BitWriter};
 use crate::tables::{Code, EOL, HORIZONTAL, MAX_MAKEUP, PASS, VERTICAL, makeup_code, terminating_code};
 use crate::{Coding, EncodeOptions, Error, Page};
 
@@ -130,78 +130,93 @@ fn put(writer: &mut BitWriter, (bits, len): Code) {
     writer.put(u32::from(bits), u32::from(len));
 }
 
+/// Appends one code through a local accumulator.
+#[inline(always)]
+fn put_code(acc: &mut Accumulator, out: &mut Vec<u8>, (bits, len): Code) {
+    acc.put(out, u32::from(bits), u32::from(len));
+}
+
 /// Writes one run: make-up codes as needed, then the terminating code.
-#[inline]
-fn put_run(writer: &mut BitWriter, black: bool, mut run: u32) {
+#[inline(always)]
+fn put_run(acc: &mut Accumulator, out: &mut Vec<u8>, black: bool, mut run: u32) {
     // Runs longer than the longest make-up code repeat it (T.4 §4.1.1).
     while run >= MAX_MAKEUP + 64 {
-        put(writer, makeup_code(black, MAX_MAKEUP));
+        put_code(acc, out, makeup_code(black, MAX_MAKEUP));
         run -= MAX_MAKEUP;
     }
     if run >= 64 {
-        put(writer, makeup_code(black, run & !63));
+        put_code(acc, out, makeup_code(black, run & !63));
     }
-    put(writer, terminating_code(black, run & 63));
+    put_code(acc, out, terminating_code(black, run & 63));
 }
 
 /// One-dimensional (MH) coding of a row given its changing elements.
 fn encode_1d(writer: &mut BitWriter, changes: &[u32], width: u32) {
+    // A local copy of the accumulator stays in registers.
+    let mut acc = writer.acc;
+    let out = &mut writer.out;
     let mut a0 = 0;
     let mut black = false;
     for &a1 in changes {
-        put_run(writer, black, a1 - a0);
+        put_run(&mut acc, out, black, a1 - a0);
         a0 = a1;
         black = !black;
     }
     // The last run reaches the end of the row. When the row ends exactly on a change
     // there is nothing left to code, but an all-white row still needs its one run.
     if a0 < width || changes.is_empty() {
-        put_run(writer, black, width - a0);
+        put_run(&mut acc, out, black, width - a0);
     }
+    writer.acc = acc;
 }
 
 /// Two-dimensional (MR / MMR) coding of a row against the reference row, both given
 /// as changing elements. Positions past the end of a list read as `width`.
 fn encode_2d(writer: &mut BitWriter, reference: &[u32], current: &[u32], width: u32) {
+    let mut acc = writer.acc;
+    let out = &mut writer.out;
     let at = |list: &[u32], i: usize| list.get(i).copied().unwrap_or(width);
-    // `a0` starts on the imaginary white pixel before the row; `start` marks that,
-    // because then b1 may be the very first pixel.
+    // `a0` starts on the imaginary white pixel before the row (then b1 may be the very
+    // first pixel, which the initial `b1_index` of 0 allows).
     let mut a0: u32 = 0;
-    let mut start = true;
     // Index of a1 in `current`: its parity is the colour of a0 (even = white).
     let mut ai = 0usize;
-    // Every reference change before `lo` is at or left of a0.
-    let mut lo = 0usize;
+    // Index of b1 in `reference`: the first change right of a0 whose colour differs
+    // from a0's, i.e. whose index has the same parity as `ai`.
+    let mut b1_index = 0usize;
     loop {
-        if !start {
-            while at(reference, lo) <= a0 {
-                lo += 1;
-            }
-        }
-        // b1 is the first reference change right of a0 whose colour differs from
-        // a0's, i.e. whose index has the same parity as a1's.
-        let b1_index = lo + ((lo ^ ai) & 1);
         let b1 = at(reference, b1_index);
         let b2 = at(reference, b1_index + 1);
         let a1 = at(current, ai);
         if b2 < a1 {
-            put(writer, PASS);
+            put_code(&mut acc, out, PASS);
             a0 = b2;
+            // The next change of the same parity lies right of b2.
+            b1_index += 2;
         } else if a1.abs_diff(b1) <= 3 {
-            put(writer, VERTICAL[(i64::from(a1) - i64::from(b1) + 3) as usize]);
+            put_code(&mut acc, out, VERTICAL[(i64::from(a1) - i64::from(b1) + 3) as usize]);
             a0 = a1;
             ai += 1;
+            // The parity flips; changes of the new parity before b1_index - 1 lie
+            // left of the old a0.
+            b1_index = if b1_index == 0 { 1 } else { b1_index - 1 };
+            while at(reference, b1_index) <= a0 {
+                b1_index += 2;
+            }
         } else {
             let a2 = at(current, ai + 1);
             let black = ai & 1 == 1;
-            put(writer, HORIZONTAL);
-            put_run(writer, black, a1 - a0);
-            put_run(writer, !black, a2 - a1);
+            put_code(&mut acc, out, HORIZONTAL);
+            put_run(&mut acc, out, black, a1 - a0);
+            put_run(&mut acc, out, !black, a2 - a1);
             a0 = a2;
             ai += 2;
+            while at(reference, b1_index) <= a0 {
+                b1_index += 2;
+            }
         }
-        start = false;
         if a0 >= width {
+            writer.acc = acc;
             return;
         }
     }
@@ -293,10 +308,10 @@ mod tests {
                     state ^= state << 17;
                     *byte = state as u8 & (state >> 8) as u8;
                 }
-                if width % 8 != 0 {
-                    if let Some(last) = row.last_mut() {
-                        *last &= 0xff << (8 - width % 8);
-                    }
+                if width % 8 != 0
+                    && let Some(last) = row.last_mut()
+                {
+                    *last &= 0xff << (8 - width % 8);
                 }
                 let pixel = |x: u32| row[(x / 8) as usize] & (0x80 >> (x % 8)) != 0;
                 let expected: Vec<u32> =

@@ -90,7 +90,7 @@ pub enum Error {
     #[error("TIFF output would exceed 4 GiB")]
     TiffTooLarge,
     /// A document whose decoded pixels would exceed the byte budget of
-    /// [`crate::Limits::max_input_bytes`].
+    /// [`crate::Limits::max_decoded_bytes`].
     #[error("decoded document would need {bytes} bytes; the limit is {max}")]
     DecodedTooLarge {
         /// Packed pixel bytes the document's pages need together.

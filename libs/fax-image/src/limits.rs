@@ -6,7 +6,8 @@ use crate::Error;
 ///
 /// The defaults are generous for fax (the widest T.30 page is A3 at 16 dots/mm, 4864
 /// pixels; an A4 page at 400 lines per inch is about 4700 rows) while keeping a single
-/// page under 64 MiB of packed pixels. Dimensions are checked before any buffer is
+/// page under 64 MiB of packed pixels and a whole document under 1 GiB (a thousand
+/// fine A4 pages need about 500 MiB). Dimensions are checked before any buffer is
 /// allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -18,12 +19,21 @@ pub struct Limits {
     pub max_pages: u32,
     /// Largest input file or coded stream, in bytes.
     pub max_input_bytes: u64,
+    /// Most packed pixel bytes a whole document may decode to. A small file can
+    /// describe many large pages (they may even share one strip), so the input size
+    /// alone does not bound memory.
+    pub max_decoded_bytes: u64,
 }
 
 impl Limits {
     /// The defaults described above.
-    pub const DEFAULT: Self =
-        Self { max_width: 8192, max_height: 65_536, max_pages: 1000, max_input_bytes: 256 * 1024 * 1024 };
+    pub const DEFAULT: Self = Self {
+        max_width: 8192,
+        max_height: 65_536,
+        max_pages: 1000,
+        max_input_bytes: 256 * 1024 * 1024,
+        max_decoded_bytes: 1024 * 1024 * 1024,
+    };
 
     /// Checks a page's dimensions.
     pub fn check_dimensions(&self, width: u32, height: u32) -> Result<(), Error> {

@@ -378,41 +378,46 @@ pub(crate) struct ModeEntry {
     pub(crate) delta: i8,
 }
 
-fn build_mode_table() -> [ModeEntry; 1 << MODE_BITS] {
+const fn build_mode_table() -> [ModeEntry; 1 << MODE_BITS] {
     let mut table = [ModeEntry { mode: Mode::Zeros, len: 0, vertical: false, delta: 0 }; 1 << MODE_BITS];
-    let mut put = |(bits, len): Code, mode: Mode| {
-        let shift = MODE_BITS - u32::from(len);
-        let start = usize::from(bits) << shift;
-        for entry in &mut table[start..start + (1 << shift)] {
-            let (vertical, delta) = match mode {
-                Mode::Vertical(delta) => (true, delta),
-                _ => (false, 0),
-            };
-            *entry = ModeEntry { mode, len, vertical, delta };
+    let mut code = 0;
+    // Codes 0..=6 are the vertical ones, then horizontal, pass and extension.
+    while code < 10 {
+        let ((bits, len), mode) = match code {
+            0..=6 => (VERTICAL[code], Mode::Vertical(code as i8 - 3)),
+            7 => (HORIZONTAL, Mode::Horizontal),
+            8 => (PASS, Mode::Pass),
+            _ => (EXTENSION_PREFIX, Mode::Extension),
+        };
+        let (vertical, delta) = match mode {
+            Mode::Vertical(delta) => (true, delta),
+            _ => (false, 0),
+        };
+        let shift = MODE_BITS - len as u32;
+        let start = (bits as usize) << shift;
+        let mut i = 0;
+        while i < 1 << shift {
+            table[start + i] = ModeEntry { mode, len, vertical, delta };
+            i += 1;
         }
-    };
-    for (index, &code) in VERTICAL.iter().enumerate() {
-        put(code, Mode::Vertical(index as i8 - 3));
+        code += 1;
     }
-    put(HORIZONTAL, Mode::Horizontal);
-    put(PASS, Mode::Pass);
-    put(EXTENSION_PREFIX, Mode::Extension);
     table
 }
+
+/// The mode table, built at compile time so that its address is a constant in the
+/// decoder's hot loop.
+pub(crate) static MODES: [ModeEntry; 1 << MODE_BITS] = build_mode_table();
 
 /// All decoding tables, built once per process.
 #[derive(Debug)]
 pub(crate) struct Tables {
     pub(crate) white: RunTable,
     pub(crate) black: RunTable,
-    pub(crate) modes: [ModeEntry; 1 << MODE_BITS],
 }
 
-static TABLES: LazyLock<Tables> = LazyLock::new(|| Tables {
-    white: RunTable::build(false),
-    black: RunTable::build(true),
-    modes: build_mode_table(),
-});
+static TABLES: LazyLock<Tables> =
+    LazyLock::new(|| Tables { white: RunTable::build(false), black: RunTable::build(true) });
 
 /// The decoding tables.
 pub(crate) fn tables() -> &'static Tables {
@@ -504,7 +509,7 @@ mod tests {
                 }
             }
         }
-        let modes = &tables.modes;
+        let modes = &MODES;
         let v = |delta: i8, len: u8| ModeEntry { mode: Mode::Vertical(delta), len, vertical: true, delta };
         assert_eq!(modes[0b1000000], v(0, 1));
         assert_eq!(modes[0b0110000], v(1, 3));

@@ -283,7 +283,7 @@ fn mmr_bit_flips_fail_cleanly() {
             state ^= state << 17;
             let mut damaged = data.clone();
             let byte = (state as usize) % damaged.len();
-            damaged[byte] ^= 1 << (state >> 40) % 8;
+            damaged[byte] ^= 1 << ((state >> 40) % 8);
             let mut opts = options(Coding::Mmr, BitOrder::MsbFirst, &page);
             if i % 2 == 0 {
                 opts.rows = Some(page.height());

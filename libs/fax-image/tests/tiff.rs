@@ -718,7 +718,7 @@ fn many_pages_sharing_one_strip_hit_the_decoded_size_budget() {
         raw.patch(link, ifd);
         link = next;
     }
-    let tight = Limits { max_input_bytes: 4 * 1024 * 1024, ..limits() };
+    let tight = Limits { max_decoded_bytes: 4 * 1024 * 1024, ..limits() };
     assert!(matches!(
         tiff::read(&raw.buf, &tight),
         Err(Error::DecodedTooLarge { bytes, max }) if bytes == 10 * 512 * 1024 && max == 4 * 1024 * 1024
@@ -888,7 +888,13 @@ fn mutated_files_never_panic() {
         datetime: Some("2025:01:01 00:00:00".into()),
         ..Default::default()
     };
-    let tight = Limits { max_width: 4096, max_height: 4096, max_pages: 16, max_input_bytes: 1 << 20 };
+    let tight = Limits {
+        max_width: 4096,
+        max_height: 4096,
+        max_pages: 16,
+        max_input_bytes: 1 << 20,
+        max_decoded_bytes: 16 << 20,
+    };
     let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
     for compression in ALL_COMPRESSIONS {
         let Ok(file) = tiff::write_with_metadata(

@@ -5,6 +5,13 @@
 //! - [`t38_core`]: SpanDSP's T.38 core (IFP packet encoding and decoding), to check
 //!   that `fax-t38` encodes every packet byte for byte as SpanDSP does and that each
 //!   side decodes the other's packets.
+//! - [`t38_terminal`]: SpanDSP's T.38 terminal, a whole T.30 fax machine speaking
+//!   IFP packets, driven in virtual time ([`T38Terminal`]), with its TIFF files in
+//!   a temporary directory.
+//! - [`udptl`]: UDPTL framing for it from `fax-t38` (SpanDSP 0.0.6 has none).
+//! - [`harness`]: two endpoints exchanging a fax in one loop, directly or over
+//!   UDPTL with seeded loss: SpanDSP against SpanDSP now, against Ferrofax's own
+//!   T.38 terminal later.
 //!
 //! The C side is a small shim of our own in `csrc/` (one file per SpanDSP concern)
 //! that records SpanDSP's callbacks so Rust never has to be called back from C. All
@@ -17,7 +24,12 @@
 //! silently not running.
 
 mod ffi;
+pub mod harness;
 pub mod t38_core;
+pub mod t38_terminal;
+pub mod udptl;
+
+pub use t38_terminal::T38Terminal;
 
 /// What went wrong calling SpanDSP.
 #[derive(Debug, Clone, PartialEq, Eq)]

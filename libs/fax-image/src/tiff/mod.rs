@@ -25,7 +25,7 @@
 //!   run found *within* one strip: the codec reports runs per strip, not where they
 //!   lie, so a run that crosses a strip boundary is counted as two shorter runs.
 //! - [`read`] refuses documents whose pages together would need more packed pixel bytes
-//!   than [`Limits::max_input_bytes`](crate::Limits::max_input_bytes)
+//!   than [`Limits::max_decoded_bytes`](crate::Limits::max_decoded_bytes)
 //!   ([`Error::DecodedTooLarge`](crate::Error::DecodedTooLarge)), because a small file
 //!   can describe many large pages (they may even share one strip). [`Reader`] decodes
 //!   one page at a time and applies only the per-page limits.

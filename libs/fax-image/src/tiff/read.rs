@@ -11,13 +11,13 @@ use crate::{
 ///
 /// The file's size is checked against `limits` first, then its structure is parsed
 /// completely ([`Reader::new`]), then the packed size of all pages together is checked
-/// against [`Limits::max_input_bytes`] ([`Error::DecodedTooLarge`]), and only then are
+/// against [`Limits::max_decoded_bytes`] ([`Error::DecodedTooLarge`]), and only then are
 /// pixels decoded.
 pub fn read(data: &[u8], limits: &Limits) -> Result<Vec<TiffPage>, Error> {
     let reader = Reader::new(data, limits)?;
     let bytes = reader.decoded_bytes();
-    if bytes > limits.max_input_bytes {
-        return Err(Error::DecodedTooLarge { bytes, max: limits.max_input_bytes });
+    if bytes > limits.max_decoded_bytes {
+        return Err(Error::DecodedTooLarge { bytes, max: limits.max_decoded_bytes });
     }
     (0..reader.page_count()).map(|i| reader.decode_page(i)).collect()
 }
