@@ -474,6 +474,8 @@ struct Output {
     /// Scratch for [`Output::push_changes`]: one bit set per changing element, in
     /// 64-bit words; all zero between rows.
     toggles: Vec<u64>,
+    /// Scratch for [`Output::push_changes`]: the row being made.
+    scratch: Vec<u8>,
 }
 
 impl Output {
@@ -489,6 +491,7 @@ impl Output {
             rows: 0,
             max_bytes,
             toggles: vec![0; stride.div_ceil(8)],
+            scratch: vec![0; stride],
         }
     }
 
@@ -537,7 +540,10 @@ impl Output {
             }
         }
         let padding = (self.stride * 8) as u64 - u64::from(self.width);
-        let row = self.grow();
+        // The row is made in a scratch buffer and appended whole: growing the page
+        // with zeros first would write every byte twice.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let row = scratch.as_mut_slice();
         // Each pixel's colour is the parity of the changes up to and including it: a
         // prefix XOR over the toggle bits, carried from word to word.
         let mut carry = 0u64;
@@ -567,7 +573,21 @@ impl Output {
         {
             *last &= 0xffu8 << padding;
         }
+        self.append(&scratch);
+        self.scratch = scratch;
         self.toggles = toggles;
+    }
+
+    /// Appends a packed row.
+    fn append(&mut self, row: &[u8]) {
+        let len = self.data.len();
+        let new_len = len + self.stride;
+        if new_len > self.data.capacity() {
+            let target = self.data.capacity().saturating_mul(2).min(self.max_bytes).max(new_len);
+            self.data.reserve_exact(target - len);
+        }
+        self.data.extend_from_slice(row);
+        self.rows += 1;
     }
 }
 

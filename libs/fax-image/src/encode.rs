@@ -189,20 +189,20 @@ fn encode_2d(writer: &mut BitWriter, reference: &[u32], current: &[u32], width: 
         let b2 = at(reference, b1_index + 1);
         let a1 = at(current, ai);
         if b2 < a1 {
+            // b2 < a1 <= width, so the row goes on.
             put_code(&mut acc, out, PASS);
             a0 = b2;
             // The next change of the same parity lies right of b2.
             b1_index += 2;
-        } else if a1.abs_diff(b1) <= 3 {
+            continue;
+        }
+        if a1.abs_diff(b1) <= 3 {
             put_code(&mut acc, out, VERTICAL[(i64::from(a1) - i64::from(b1) + 3) as usize]);
             a0 = a1;
             ai += 1;
             // The parity flips; changes of the new parity before b1_index - 1 lie
             // left of the old a0.
             b1_index = if b1_index == 0 { 1 } else { b1_index - 1 };
-            while at(reference, b1_index) <= a0 {
-                b1_index += 2;
-            }
         } else {
             let a2 = at(current, ai + 1);
             let black = ai & 1 == 1;
@@ -211,13 +211,14 @@ fn encode_2d(writer: &mut BitWriter, reference: &[u32], current: &[u32], width: 
             put_run(&mut acc, out, !black, a2 - a1);
             a0 = a2;
             ai += 2;
-            while at(reference, b1_index) <= a0 {
-                b1_index += 2;
-            }
         }
         if a0 >= width {
             writer.acc = acc;
             return;
+        }
+        // Past the end the list reads as `width` > a0, so this stops.
+        while at(reference, b1_index) <= a0 {
+            b1_index += 2;
         }
     }
 }
@@ -384,6 +385,19 @@ mod tests {
         let expected = row0 + &row1 + &row2 + "000000000001000000000001";
         assert_eq!(&bits[..expected.len()], expected);
         assert!(bits.len() - expected.len() < 8);
+    }
+
+    #[test]
+    fn vertical_two_right_and_left() {
+        let page = page_from_rows(8, &["..##....", "....##.."]);
+        let out = encode(&page, &options(Coding::Mmr)).unwrap();
+        // Row 1: a1 = 4, b1 = 2: VR2. Then a0 = 4 is black and b1 must change to
+        // white right of it: the reference's change at 4 is not right of a0, so b1
+        // is the end of the row and a1 = 6 is VL2; then V0.
+        let expected = "001".to_string() + "0111" + "11" + "1" + "000011" + "000010" + "1";
+        let bits = bits_of(&out);
+        assert_eq!(&bits[..expected.len()], expected);
+        assert!(bits[expected.len()..].chars().all(|c| c == '0'));
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod fcs;
 mod frame;
 mod ident;
 mod rate;
+pub mod session;
 
 pub use bits::{FifBits, MAX_FIF_OCTETS};
 pub use dis::{Dcs, Density, Dis, Length, Modems, ScanTime, ScanTimeCapability, Width, bit, mr_k_factor};

@@ -1,1 +1,163 @@
-fn main() {}
+//! T.38 terminal pair benchmark: a sender and a receiver exchanging the eight ITU-T
+//! charts as one document in virtual time (no sleeps), reported as simulated
+//! seconds per CPU second.
+//!
+//! Each round builds a fresh pair (TIFF writing and temporary files are set up
+//! before the clock starts) and times only the call: [`run_call`] ticking both
+//! terminals by 20 ms and passing the IFP packets between them in memory. CPU time
+//! is the benchmark thread's own, from `/proc/thread-self/schedstat` (the harness
+//! is single-threaded); wall time is printed beside it, and exceeds CPU time when
+//! other processes compete for the core. Each figure is the median
+//! of several rounds after a warm-up. Before timing, one call per setup is checked
+//! to complete with both sides reporting success and the pages arriving exactly,
+//! so a broken call cannot report a figure.
+//!
+//! Today only SpanDSP's pair is measured. Ferrofax's own T.30/T.38 pair is not
+//! written yet; the place where it joins, for "ours", SpanDSP's, and the ratio
+//! ours ÷ SpanDSP (goal: at least 2×), is marked below.
+//!
+//! Run with `cargo bench -p spandsp-peer --bench t38_pair` (`-- --quick` for one
+//! short round).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use fax_image::{Limits, Page, Resolution};
+use spandsp_peer::T38Terminal;
+use spandsp_peer::harness::{Transport, run_call};
+use spandsp_peer::t38_terminal::{Compressions, TerminalConfig};
+
+/// Ten simulated minutes, far more than a call needs.
+const LIMIT: u64 = 8000 * 600;
+
+struct Setup {
+    name: &'static str,
+    ecm: bool,
+    compressions: Compressions,
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let budget = if quick { Duration::from_millis(200) } else { Duration::from_secs(3) };
+    let pages = load_charts();
+
+    println!(
+        "T.38 terminal pair, {} ITU-T charts (1728×2376 fine) as one document, virtual time, IFP passed in memory",
+        pages.len()
+    );
+    println!(
+        "{:<22} {:<8} {:>8} {:>8} {:>8} {:>12} {:>13} {:>6}",
+        "setup", "pair", "sim s", "CPU ms", "wall ms", "sim s/CPU s", "sim s/wall s", "ratio"
+    );
+    for setup in [
+        Setup { name: "ECM, MMR, V.17 14400", ecm: true, compressions: Compressions::MMR },
+        Setup { name: "no ECM, MR, V.17 14400", ecm: false, compressions: Compressions::MR },
+    ] {
+        let (tx, rx) = configs(&setup);
+        check(&setup, &tx, &rx, &pages);
+        let spandsp = measure(budget, || {
+            let mut sender = T38Terminal::sender(&tx, &pages).expect("sender");
+            let mut receiver = T38Terminal::receiver(&rx).expect("receiver");
+            let cpu = thread_cpu_time();
+            let wall = Instant::now();
+            let report = run_call(&mut sender, &mut receiver, &Transport::Direct, LIMIT).expect("call");
+            let timing =
+                Timing { cpu: thread_cpu_time() - cpu, wall: wall.elapsed(), simulated: report.seconds() };
+            black_box(report);
+            timing
+        });
+        println!(
+            "{:<22} {:<8} {:>8.1} {:>8.1} {:>8.1} {:>11.0}× {:>12.0}× {:>6}",
+            setup.name,
+            "SpanDSP",
+            spandsp.simulated,
+            spandsp.cpu.as_secs_f64() * 1e3,
+            spandsp.wall.as_secs_f64() * 1e3,
+            spandsp.speed(),
+            spandsp.simulated / spandsp.wall.as_secs_f64(),
+            "—"
+        );
+
+        // ---- OURS: the Ferrofax T.30/T.38 pair goes here -----------------------
+        // It is not written yet. When it is, implement
+        // `spandsp_peer::harness::IfpEndpoint` for Ferrofax's T.38 terminal, build a
+        // sender and receiver with the same setup, check its call like `check`
+        // does, time it with `measure`, print its row as "ours", and fill the ratio
+        // column with ours.speed() / spandsp.speed() (the goal is at least 2×).
+        println!(
+            "{:<22} {:<8} {:>8} {:>8} {:>8} {:>12} {:>13} {:>6}",
+            "", "ours", "—", "—", "—", "not written", "—", "—"
+        );
+    }
+}
+
+/// Matching sender and receiver setups: the sender calls.
+fn configs(setup: &Setup) -> (TerminalConfig, TerminalConfig) {
+    let base =
+        TerminalConfig { ecm: setup.ecm, compressions: setup.compressions, ..TerminalConfig::default() };
+    let tx = TerminalConfig { calling: true, ident: "BENCH TX".to_owned(), ..base.clone() };
+    let rx = TerminalConfig { calling: false, ident: "BENCH RX".to_owned(), ..base };
+    (tx, rx)
+}
+
+/// One call, checked: both sides succeed and every page arrives exactly.
+fn check(setup: &Setup, tx: &TerminalConfig, rx: &TerminalConfig, pages: &[Page]) {
+    let mut sender = T38Terminal::sender(tx, pages).expect("sender");
+    let mut receiver = T38Terminal::receiver(rx).expect("receiver");
+    let report = run_call(&mut sender, &mut receiver, &Transport::Direct, LIMIT).expect("call");
+    assert!(report.finished, "{}: the call did not finish", setup.name);
+    for (side, t) in [("sender", &sender), ("receiver", &receiver)] {
+        let done = t.completion().unwrap_or_else(|| panic!("{}: {side} has no result", setup.name));
+        assert!(done.is_ok(), "{}: {side}: {done}", setup.name);
+    }
+    assert_eq!(receiver.received_pages().expect("received TIFF"), pages, "{}", setup.name);
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    cpu: Duration,
+    wall: Duration,
+    simulated: f64,
+}
+
+impl Timing {
+    /// Simulated seconds per CPU second.
+    fn speed(&self) -> f64 {
+        self.simulated / self.cpu.as_secs_f64()
+    }
+}
+
+/// The round with the median CPU time, over rounds filling `budget` (at least
+/// three) after one warm-up.
+fn measure(budget: Duration, mut f: impl FnMut() -> Timing) -> Timing {
+    black_box(f()); // warm-up: allocator, caches, page tables
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while samples.len() < 3 || start.elapsed() < budget {
+        samples.push(f());
+    }
+    samples.sort_by_key(|t| t.cpu);
+    samples[samples.len() / 2]
+}
+
+/// This thread's CPU time so far, from the scheduler's own accounting (the first
+/// field of `/proc/thread-self/schedstat`, in nanoseconds).
+fn thread_cpu_time() -> Duration {
+    let stat =
+        std::fs::read_to_string("/proc/thread-self/schedstat").expect("Linux /proc/thread-self/schedstat");
+    let ns: u64 = stat.split_whitespace().next().and_then(|s| s.parse().ok()).expect("schedstat CPU time");
+    Duration::from_nanos(ns)
+}
+
+fn load_charts() -> Vec<Page> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu");
+    (1..=8)
+        .map(|n| {
+            let path = dir.join(format!("itu{n}.pbm"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut pages =
+                fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("chart");
+            pages.remove(0)
+        })
+        .collect()
+}

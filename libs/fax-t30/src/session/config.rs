@@ -6,7 +6,7 @@ use std::time::Duration;
 use fax_image::{Limits, Page};
 
 use crate::ecm::FrameSize;
-use crate::{Density, Dis, Ident, Length, Modems, RateSet, ScanTimeCapability, Width, bit};
+use crate::{Density, Dis, Ident, Length, Modems, RateSet, ScanTimeCapability, Width};
 
 /// Which end of the call this terminal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -241,7 +241,6 @@ impl Config {
         // Letter and Legal paper are as acceptable as unlimited length.
         dis.letter = true;
         dis.legal = true;
-        dis.other.set(bit::FNV, false);
         dis
     }
 

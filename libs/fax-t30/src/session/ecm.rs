@@ -26,10 +26,6 @@ impl PageFrames {
         self.frames.div_ceil(usize::from(MAX_FRAMES_PER_BLOCK))
     }
 
-    pub(crate) fn coded_bytes(&self) -> usize {
-        self.data.len()
-    }
-
     /// How many frames block `block` has (1 to 256).
     pub(crate) fn frames_in_block(&self, block: usize) -> u16 {
         let per = usize::from(MAX_FRAMES_PER_BLOCK);
@@ -47,7 +43,12 @@ impl PageFrames {
 
     /// The FCD frames `numbers` of block `block` followed by three RCP frames, all
     /// with control 0x03 as T.4 Annex A frames them.
-    pub(crate) fn block_frames(&self, block: usize, numbers: impl Iterator<Item = u8>, x: bool) -> Vec<Frame> {
+    pub(crate) fn block_frames(
+        &self,
+        block: usize,
+        numbers: impl Iterator<Item = u8>,
+        x: bool,
+    ) -> Vec<Frame> {
         let mut out: Vec<Frame> = numbers
             .map(|n| {
                 let fcd = Fcd { frame_number: n, data: self.frame_data(block, n).to_vec() };

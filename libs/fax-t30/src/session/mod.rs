@@ -90,8 +90,8 @@ use fax_image::{DecodeReport, Page};
 
 pub use config::{Codings, Config, CopyQuality, Job, Resolutions, Role, Timers};
 pub use outcome::{
-    DocumentProblem, Failure, Incompatibility, Negotiated, Nsf, Outcome, PageQuality, PageStats, Phase, Stats,
-    Timer,
+    DocumentProblem, Failure, Incompatibility, Negotiated, Nsf, Outcome, PageQuality, PageStats, Phase,
+    Stats, Timer,
 };
 
 use crate::{Fcf, Frame, Ident, Rate};
@@ -946,6 +946,3 @@ impl Session {
         self.events.push_back(Event::Completed(outcome));
     }
 }
-
-#[cfg(test)]
-mod tests;

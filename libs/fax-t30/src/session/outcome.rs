@@ -228,10 +228,7 @@ impl Failure {
     /// and timing problems, false for capability and document problems and for a
     /// local abort.
     pub fn is_retryable(&self) -> bool {
-        !matches!(
-            self,
-            Failure::Incompatible(_) | Failure::DocumentUnsupported { .. } | Failure::LocalAbort
-        )
+        !matches!(self, Failure::Incompatible(_) | Failure::DocumentUnsupported { .. } | Failure::LocalAbort)
     }
 }
 
@@ -380,7 +377,10 @@ mod tests {
             Failure::Timeout { timer: Timer::T4, phase: Phase::D }.to_string(),
             "timeout T4 in phase D"
         );
-        assert_eq!(Failure::PageRejected { page: 2 }.to_string(), "page 2 was rejected twice (RTN) by the receiver");
+        assert_eq!(
+            Failure::PageRejected { page: 2 }.to_string(),
+            "page 2 was rejected twice (RTN) by the receiver"
+        );
         assert!(!Failure::LocalAbort.is_retryable());
         assert!(Failure::NoAnswerTone.is_retryable());
         assert_eq!(format!("{:?}", Nsf(vec![1, 2, 3])), "Nsf(3 octets)");

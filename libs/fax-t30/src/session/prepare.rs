@@ -56,11 +56,13 @@ pub(crate) fn reduce(page: &Page, factor: u32, density: Density) -> Page {
     }
     // The dimensions come from a valid page and only shrink, so this cannot fail;
     // should it ever, the relabelled original is still a faithful page to send.
-    Page::from_packed(page.width(), height, density.resolution(), data, &Limits::default()).unwrap_or_else(|_| {
-        let mut copy = page.clone();
-        copy.set_resolution(density.resolution());
-        copy
-    })
+    Page::from_packed(page.width(), height, density.resolution(), data, &Limits::default()).unwrap_or_else(
+        |_| {
+            let mut copy = page.clone();
+            copy.set_resolution(density.resolution());
+            copy
+        },
+    )
 }
 
 #[cfg(test)]

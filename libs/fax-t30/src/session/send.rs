@@ -33,7 +33,7 @@ use fax_image::{EncodeOptions, Page};
 use super::ecm::PageFrames;
 use super::outcome::{DocumentProblem, Failure, Incompatibility, Negotiated, PageStats, Phase};
 use super::prepare::{page_format, reduce, target_density};
-use super::{Alarm, Event, Session, State, TCF_DURATION, Transmit};
+use super::{Event, Session, State, TCF_DURATION, Transmit};
 use crate::ecm::{Ctc, FrameMap, FrameSize, PartialPage};
 use crate::{Dcs, Density, Dis, Fcf, Frame, PostMessage, Rate, RateSet, Width};
 
@@ -100,8 +100,12 @@ impl Sender {
         }
         for (page, p) in self.pages.iter().enumerate() {
             match page_format(p) {
-                (None, _) => return Err(Failure::DocumentUnsupported { problem: DocumentProblem::Resolution, page }),
-                (_, None) => return Err(Failure::DocumentUnsupported { problem: DocumentProblem::Width, page }),
+                (None, _) => {
+                    return Err(Failure::DocumentUnsupported { problem: DocumentProblem::Resolution, page });
+                }
+                (_, None) => {
+                    return Err(Failure::DocumentUnsupported { problem: DocumentProblem::Width, page });
+                }
                 _ => {}
             }
         }
@@ -250,7 +254,8 @@ impl Session {
         let local = self.config.local_capabilities();
         let ecm = self.config.ecm && peer.ecm;
         let coding = local.best_coding(peer, ecm, density);
-        let frame_size = if peer.prefers_64_octet_frames { FrameSize::Octets64 } else { self.config.ecm_frame_size };
+        let frame_size =
+            if peer.prefers_64_octet_frames { FrameSize::Octets64 } else { self.config.ecm_frame_size };
         Ok(Dcs {
             density,
             coding,
@@ -263,8 +268,13 @@ impl Session {
     }
 
     fn announce(&mut self, dcs: Dcs) {
-        let negotiated =
-            Negotiated { rate: dcs.rate, coding: dcs.coding, density: dcs.density, width: dcs.width, ecm: dcs.ecm };
+        let negotiated = Negotiated {
+            rate: dcs.rate,
+            coding: dcs.coding,
+            density: dcs.density,
+            width: dcs.width,
+            ecm: dcs.ecm,
+        };
         self.stats.negotiated = Some(negotiated);
         self.events.push_back(Event::Negotiated(negotiated));
     }
@@ -334,7 +344,8 @@ impl Session {
         // In ECM no fill is needed (the minimum scan time does not apply); MH and MR
         // keep RTC and MMR gets EOFB, both of which t4_line adds.
         let options = EncodeOptions::t4_line(dcs.coding, dcs.min_row_bits());
-        let data = fax_image::encode(&prepared, &options).map_err(|_| problem(DocumentProblem::Resolution))?;
+        let data =
+            fax_image::encode(&prepared, &options).map_err(|_| problem(DocumentProblem::Resolution))?;
         self.tx.coded = Some(Coded { index, dcs, data, rows: prepared.height(), density });
         Ok(())
     }
@@ -463,8 +474,11 @@ impl Session {
         let post = if last_block { pmc } else { PostMessage::Null };
         // The counters name the whole block even in a retransmission, so that a
         // receiver sizing the block from any PPS gets it right.
-        let counters = PartialPage::new(page_counter, block as u8, count)
-            .unwrap_or(PartialPage { page: page_counter, block: block as u8, last_frame: 0 });
+        let counters = PartialPage::new(page_counter, block as u8, count).unwrap_or(PartialPage {
+            page: page_counter,
+            block: block as u8,
+            last_frame: 0,
+        });
         self.queue_after_gap(Transmit::ImageEcm { rate: dcs.rate, frames });
         let pps = self.frame_with(Fcf::Pps(post), counters.encode());
         self.state = State::TxEcmWaitResponse;
