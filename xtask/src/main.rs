@@ -24,7 +24,7 @@ usage: cargo xtask <command>
 
 commands:
   test            install test peers if missing, then fmt, clippy, tidy and all tests
-  bench [NAME]    run benchmarks (NAME: codec; default all); --quick for a smoke run
+  bench [NAME]    run benchmarks (NAME: codec, t38; default all); --quick for a smoke run
   tidy            check architecture rules (libs/ stays free of service crates)
   deps            install the Debian packages the tests need
   fuzz seeds      regenerate the committed seed corpora
@@ -78,12 +78,13 @@ fn test(root: &Path) -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let names: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(String::as_str).collect();
-    let all = ["codec"];
+    let all = ["codec", "t38"];
     let selected: Vec<&str> = if names.is_empty() { all.to_vec() } else { names };
     deps::ensure()?;
     for name in selected {
         let (package, bench) = match name {
             "codec" => ("libtiff-peer", "codec"),
+            "t38" => ("spandsp-peer", "t38_pair"),
             other => bail!("unknown benchmark {other:?}; known: {all:?}"),
         };
         let mut cmd = vec!["bench", "--package", package, "--bench", bench, "--"];
