@@ -164,7 +164,7 @@ impl Pair {
         let mut steps = 0u64;
         loop {
             steps += 1;
-            assert!(steps < 10_000_000, "no progress");
+            assert!(steps < 200_000, "no progress\n{}", self.trace.join("\n"));
             for side in &mut self.sides {
                 let Some(session) = &mut side.session else { continue };
                 if side.current.is_none()
@@ -434,4 +434,12 @@ fn eight_pages_ecm_mmr_standard() {
 #[test]
 fn eight_pages_ecm_mmr_fine() {
     eight_pages(true, Code::Mmr, true);
+}
+
+#[test]
+fn one_small_page() {
+    let pages = vec![small_page(100, Resolution::FINE)];
+    let run = Pair::new(sender(pages.clone(), false, Code::Mh), Some(receiver())).run(HOUR);
+    assert_ok(&run);
+    assert_exact(&run, &pages);
 }
