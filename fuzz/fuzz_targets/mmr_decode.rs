@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
         let again = fax_image::encode(&page, &fax_image::EncodeOptions::tiff_g4()).expect("encode");
         let mut exact = options;
         exact.rows = Some(page.height());
+        exact.bit_order = fax_image::BitOrder::MsbFirst;
         let (back, _) = fax_image::decode(&again, &exact, Resolution::FINE, &limits).expect("round trip");
         assert_eq!(back, page);
     }

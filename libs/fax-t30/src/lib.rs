@@ -16,6 +16,8 @@
 //! - [`ecm`]: the error-correction signals of T.4 Annex A and T.30 Annex A: FCD
 //!   frames, PPS counters, the PPR frame map, CTC.
 //! - [`fcs`]: the HDLC frame check sequence, for the modem and HDLC layers.
+//! - [`session`]: the sans-IO T.30 session engine (phases A to E, ECM, timers) built
+//!   on all of the above.
 //!
 //! # Bit order
 //!

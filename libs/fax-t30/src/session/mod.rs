@@ -393,7 +393,7 @@ impl Session {
         let x = config.role == Role::Calling;
         let mut session = Session {
             x,
-            state: State::Done,
+            state: State::WaitDis { cng: false },
             phase: Phase::A,
             started: now,
             now,
@@ -516,6 +516,13 @@ impl Session {
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         let transmit = self.out.pop_front()?;
         self.in_flight += 1;
+        // The sender's phases follow what actually goes out: the image is phase C,
+        // the V.21 signals after it phase D.
+        match &transmit {
+            Transmit::ImageNonEcm { .. } | Transmit::ImageEcm { .. } => self.set_phase(Phase::C),
+            Transmit::V21Frames(_) if self.phase == Phase::C => self.set_phase(Phase::D),
+            _ => {}
+        }
         // Allow twice the nominal time and a margin before assuming it went out.
         let start = self.busy_guard.unwrap_or(self.now).max(self.now);
         self.busy_guard = Some(start + transmit.nominal_duration() * 2 + Duration::from_secs(2));
@@ -927,7 +934,10 @@ impl Session {
         self.queue_after_gap(Transmit::V21Frames(dcn.clone()));
         let guard = Transmit::V21Frames(dcn).nominal_duration() * 2 + Duration::from_secs(2);
         self.alarm_after_send = None;
-        self.alarm = Some((now + guard, Alarm::Disconnect));
+        // Whatever is still on the line goes out first; the guard only ends the
+        // session if the medium never reports our DCN as sent.
+        let after = self.busy_guard.unwrap_or(now).max(now);
+        self.alarm = Some((after + guard, Alarm::Disconnect));
     }
 
     fn complete(&mut self, result: Result<(), Failure>, now: Instant) {

@@ -463,7 +463,7 @@ impl Session {
         let block = ecm.block;
         let count = ecm.frames.frames_in_block(block);
         let frames = match map {
-            None => ecm.frames.block_frames(block, 0..=(count - 1) as u8, x),
+            None => ecm.frames.block_frames(block, 0..=count.saturating_sub(1) as u8, x),
             Some(map) => {
                 let numbers: Vec<u8> = map.frames_to_resend(count).collect();
                 ecm.repeated += numbers.len() as u32;
