@@ -1,9 +1,10 @@
 //! The `ferrofax` binary: one executable, several roles, chosen by subcommand.
 //!
-//! Today it carries the fax image tools; the service (`serve`, `worker`, `migrate`)
+//! Today it carries the fax image tools and single T.38 calls; the service (`serve`, `worker`, `migrate`)
 //! and the fax tools join as their crates land. This is the only place in the
 //! workspace where errors become `anyhow` reports.
 
+mod fax_cmd;
 mod image_cmd;
 
 use clap::{Parser, Subcommand};
@@ -21,11 +22,15 @@ enum Command {
     /// Fax images: convert between TIFF Class F, PBM and PNG, and inspect files.
     #[command(subcommand)]
     Image(image_cmd::ImageCommand),
+    /// Fax calls over T.38 (UDPTL), for operators and debugging.
+    #[command(subcommand)]
+    Fax(fax_cmd::FaxCommand),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Image(command) => image_cmd::run(command),
+        Command::Fax(command) => fax_cmd::run(command),
     }
 }

@@ -441,6 +441,15 @@ impl Terminal {
         self.pump(now);
     }
 
+    /// The call ended underneath the terminal (a SIP BYE, a closed socket): the
+    /// session ends at once, successfully only if the fax was already complete.
+    pub fn hangup(&mut self, now: Instant) {
+        self.pump(now);
+        self.session_time = self.session_time.max(now);
+        self.session.handle(LineInput::Hangup, self.session_time);
+        self.pump(now);
+    }
+
     /// The session, for its phase and statistics.
     pub fn session(&self) -> &Session {
         &self.session

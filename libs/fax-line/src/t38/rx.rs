@@ -194,7 +194,13 @@ impl Rx {
         }
     }
 
-    fn data(&mut self, data_type: DataType, fields: &[fax_t38::Field], now: Instant, out: &mut Vec<LineInput>) {
+    fn data(
+        &mut self,
+        data_type: DataType,
+        fields: &[fax_t38::Field],
+        now: Instant,
+        out: &mut Vec<LineInput>,
+    ) {
         let signal = if data_type == DataType::V21 {
             Signal::V21
         } else {
