@@ -166,10 +166,10 @@ fn check_exact(case: Case, call: &Call, context: &str) {
         assert!(got == sent, "page {n} differs in its pixels: {context}");
     }
     let negotiated = call.tx.negotiated.last().expect("negotiated");
-    let coding_ok = match (case.coding, negotiated.coding) {
-        (Code::Mh, Coding::Mh) | (Code::Mr, Coding::Mr { .. }) | (Code::Mmr, Coding::Mmr) => true,
-        _ => false,
-    };
+    let coding_ok = matches!(
+        (case.coding, negotiated.coding),
+        (Code::Mh, Coding::Mh) | (Code::Mr, Coding::Mr { .. }) | (Code::Mmr, Coding::Mmr)
+    );
     assert!(coding_ok, "negotiated {negotiated:?}: {context}");
     assert_eq!(negotiated.ecm.is_some(), case.ecm, "{context}");
     assert_eq!(
@@ -275,10 +275,11 @@ fn non_ecm_over_lossy_path_completes() {
 /// whole suite stays well under a minute.
 #[test]
 fn slow_suite_sweep() {
-    let pages = &standard_charts()[..2];
+    const SWEEP: u64 = 48;
+    let pages = &standard_charts()[..4];
     let mut delivered = 0;
     let mut failed = Vec::new();
-    for seed in 0..24u64 {
+    for seed in 0..SWEEP {
         let level = seed % 4;
         let loss = [0.0, 0.02, 0.05, 0.10][level as usize];
         let mut impairments = Impairments::perfect()
@@ -316,6 +317,6 @@ fn slow_suite_sweep() {
             failed.push((seed, tx.code(), rx.code()));
         }
     }
-    eprintln!("sweep: {delivered} of 24 delivered; failed: {failed:?}");
-    assert!(delivered >= 20, "{failed:?}");
+    eprintln!("sweep: {delivered} of {SWEEP} delivered; failed: {failed:?}");
+    assert!(delivered >= SWEEP - 4, "{failed:?}");
 }

@@ -13,21 +13,24 @@
 //!
 //! # Sending: `Transmit` → IFP
 //!
-//! Times are from the moment the line is free for the transmission; "×N" marks a
-//! packet sent N times (same sequence number: a UDPTL duplicate, which receivers
-//! drop), N being [`Config::indicator_repeats`] for indicators and
-//! [`Config::data_end_repeats`] for the last packet of a data signal.
+//! Times are from the moment the line is free for the transmission. "×N" marks an
+//! indicator sent [`Config::indicator_repeats`] times as packets of their own, one
+//! [`Config::pacing`] interval apart (for the closing `no-signal`, the repeats go
+//! out during the silence that follows, and are dropped if the next signal starts
+//! first); "copies" marks the last packet of a data signal, sent
+//! [`Config::data_end_repeats`] times with the same sequence number (UDPTL
+//! duplicates, which receivers drop, as SpanDSP does with its repeat counts).
 //!
 //! | `Transmit` | packets | done at |
 //! | --- | --- | --- |
 //! | `Silence(d)` | none | `d` |
 //! | `Tone { Cng, d }` | `cng` ×N at 0, `no-signal` ×N at `d` | `d` |
 //! | `Tone { Ced, d }` | `ced` ×N at 0, `no-signal` ×N at `d` | `d` |
-//! | `V21Frames` | `v21-preamble` ×N at 0; from [`Config::v21_preamble`] on, each frame as `v21` `hdlc-data` chunks at 300 bit/s, the frame's last packet closed by `hdlc-fcs-OK`, the last frame's by `hdlc-fcs-OK-sig-end` (×N); `no-signal` ×N at the end | end of the last frame |
-//! | `Tcf { rate, d }`, transferred | long training indicator of `rate` ×N at 0; after the training time, `d` worth of zero octets as `t4-non-ecm-data` chunks, the last closed by `t4-non-ecm-sig-end` (×N); `no-signal` ×N | end of the zeros |
+//! | `V21Frames` | `v21-preamble` ×N at 0; from [`Config::v21_preamble`] on, each frame as `v21` `hdlc-data` chunks at 300 bit/s, the frame's last packet closed by `hdlc-fcs-OK`, the last frame's by `hdlc-fcs-OK-sig-end` (copies); `no-signal` ×N at the end | end of the last frame |
+//! | `Tcf { rate, d }`, transferred | long training indicator of `rate` ×N at 0; after the training time, `d` worth of zero octets as `t4-non-ecm-data` chunks, the last closed by `t4-non-ecm-sig-end` (copies); `no-signal` ×N | end of the zeros |
 //! | `Tcf { rate, d }`, local | the training indicator ×N at 0, `no-signal` ×N after training and `d` | training + `d` |
-//! | `ImageNonEcm { rate, data }` | short training indicator ×N at 0; after the training time, `data` as `t4-non-ecm-data` chunks, the last closed by `t4-non-ecm-sig-end` (×N); `no-signal` ×N | end of the data |
-//! | `ImageEcm { rate, frames }` | short training indicator ×N at 0; after the training time, each frame as `hdlc-data` chunks of `rate`'s data type closed by `hdlc-fcs-OK`, the last by `hdlc-fcs-OK-sig-end` (×N); `no-signal` ×N | end of the last frame |
+//! | `ImageNonEcm { rate, data }` | short training indicator ×N at 0; after the training time, `data` as `t4-non-ecm-data` chunks, the last closed by `t4-non-ecm-sig-end` (copies); `no-signal` ×N | end of the data |
+//! | `ImageEcm { rate, frames }` | short training indicator ×N at 0; after the training time, each frame as `hdlc-data` chunks of `rate`'s data type closed by `hdlc-fcs-OK`, the last by `hdlc-fcs-OK-sig-end` (copies); `no-signal` ×N | end of the last frame |
 //!
 //! Data is paced as the modem would send it: a packet carries at most one
 //! [`Config::pacing`] interval's worth of octets at the rate (rounded up; 54 octets
@@ -60,7 +63,8 @@
 //! | `t4-non-ecm-sig-end` | `ImageData` if it carries data, then `ImageCarrierDown` |
 //! | data while no such signal is on | the signal's start first (`ImageCarrier` for image data) |
 //!
-//! A signal that ends (by its end field, `no-signal` or another indicator) in the
+//! Data octets are bit-reversed on the way in (see the bit order rule below). A
+//! signal that ends (by its end field, `no-signal` or another indicator) in the
 //! middle of an HDLC frame delivers the partial frame with `fcs_ok: false`.
 //!
 //! **Losses.** Packets the UDPTL receiver could not restore ([`RxEvent::Lost`],
@@ -94,15 +98,22 @@
 //!   ([`IfpPacket::is_portable`]): SpanDSP and strict X.691 decoders then read the
 //!   same packet. Received packets may carry several frames, and frames split
 //!   across packets: both are taken.
-//! - **Indicators repeated.** Each indicator, and the last packet of each data
-//!   signal, is sent [`Config::indicator_repeats`] / [`Config::data_end_repeats`]
-//!   times (3 by default, as SpanDSP does), as copies with the same sequence
-//!   number, so a single lost datagram cannot lose a signal change. Received
-//!   repeats of an indicator (same or new sequence numbers) count once.
-//! - **Bit order.** T.38 carries octets as the HDLC receiver assembles them,
-//!   least significant bit first. T.30 frame octets ([`fax_t30::Frame::encode`])
-//!   and the session's T.4 line data are already in that order, so they go into
-//!   fields untouched; the interop tests show SpanDSP reads them so.
+//! - **Indicators repeated.** Each indicator is sent three times (by default) as
+//!   separate packets, and the last packet of each data signal three times as
+//!   copies. Separate packets matter most after the end of a signal: UDPTL
+//!   redundancy restores a lost packet only from a later datagram, and after a
+//!   response the line may stay quiet for seconds, so the repeated `no-signal`
+//!   packets are what carry the end of the signal across a loss (without them,
+//!   SpanDSP under 5% loss sometimes never saw the end of our CFR and failed with
+//!   "HDLC carrier did not stop"). Received repeats of an indicator (same or new
+//!   sequence numbers) count once.
+//! - **Bit order.** T.38 carries data octets with the first bit on the line in the
+//!   most significant position. T.30 frame octets ([`fax_t30::Frame::encode`]) and
+//!   the session's T.4 line data hold the first bit in the least significant
+//!   position, as an HDLC receiver assembles them, so every data octet is
+//!   bit-reversed into and out of IFP fields. SpanDSP confirms it: sent
+//!   unreversed, our CSI `ff 03 40 …` reached it as `ff c0 …` ("bad HDLC frame
+//!   header").
 //! - **Silence after a transmission.** Every signal is followed by `no-signal`,
 //!   so a receiver that missed the end field still sees the carrier drop.
 //! - **Data after preamble and training.** The first HDLC data follows the
@@ -156,7 +167,8 @@ pub struct Config {
     pub recovery: TxRecovery,
     /// The largest UDPTL datagram to send (the far end's `T38FaxMaxDatagram`).
     pub max_datagram: usize,
-    /// How many copies of each indicator to send.
+    /// How many times each indicator is sent, as separate packets one pacing
+    /// interval apart.
     pub indicator_repeats: u32,
     /// How many copies of the last packet of a data signal (the one with the
     /// signal's end field) to send.
@@ -260,6 +272,8 @@ pub struct Terminal {
     /// When the line becomes free of the current transmission.
     line_free_at: Instant,
     current: Option<tx::Current>,
+    /// Repeats of the last no-signal indicator still to go out.
+    trailer: VecDeque<tx::Scheduled>,
     out: VecDeque<OutPacket>,
     next_seq: u16,
     sender: UdptlSender,
@@ -288,6 +302,7 @@ impl Terminal {
             session_time: now,
             line_free_at: now,
             current: None,
+            trailer: VecDeque::new(),
             out: VecDeque::new(),
             next_seq: 0,
             sender,
@@ -418,7 +433,8 @@ impl Terminal {
     /// When [`Terminal::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let packet = self.current.as_ref().map(|c| c.packets.front().map_or(c.done_at, |p| p.at));
-        [packet, self.session.poll_timeout()].into_iter().flatten().min()
+        let trailer = self.trailer.front().map(|p| p.at);
+        [packet, trailer, self.session.poll_timeout()].into_iter().flatten().min()
     }
 
     /// The session's next event: progress, pages, and at the end
@@ -429,7 +445,7 @@ impl Terminal {
 
     /// Whether the call is over: the session has ended and nothing is left to send.
     pub fn is_finished(&self) -> bool {
-        self.session.is_done() && self.current.is_none()
+        self.session.is_done() && self.current.is_none() && self.trailer.is_empty()
     }
 
     /// Ends the call locally (DCN if a dialogue had started, then
@@ -496,7 +512,7 @@ impl Terminal {
 
     fn emit_indicator(&mut self, indicator: Indicator) {
         if let Ok(ifp) = IfpPacket::Indicator(indicator).encode(self.config.version) {
-            self.emit(ifp, self.config.indicator_repeats);
+            self.emit(ifp, 1);
         }
     }
 
@@ -507,7 +523,12 @@ impl Terminal {
         let mut stalls = 0;
         for _ in 0..MAX_STEPS {
             if self.session.is_done() {
+                // The repeats after our last signal (DCN, usually) still go out:
+                // they are what protects its end against a loss.
                 self.cancel_transmission();
+                if self.trailer.front().is_some_and(|p| p.at <= now) {
+                    self.release_due(now);
+                }
                 return;
             }
             if self.current.is_none()
@@ -516,7 +537,8 @@ impl Terminal {
                 self.start_transmission(&transmit);
                 continue;
             }
-            let packet_at = self.current.as_ref().and_then(|c| c.packets.front().map(|p| p.at));
+            let current_at = self.current.as_ref().and_then(|c| c.packets.front().map(|p| p.at));
+            let packet_at = [current_at, self.trailer.front().map(|p| p.at)].into_iter().flatten().min();
             let done_at = self.current.as_ref().filter(|c| c.packets.is_empty()).map(|c| c.done_at);
             let session_at = self.session.poll_timeout();
             let Some(next) = [packet_at, done_at, session_at].into_iter().flatten().min() else { return };
@@ -528,6 +550,7 @@ impl Terminal {
             } else if done_at.is_some_and(|t| t <= next) {
                 if let Some(current) = self.current.take() {
                     self.line_free_at = current.done_at;
+                    self.trailer.extend(current.trailer);
                 }
                 self.session_time = self.session_time.max(next);
                 self.session.handle_transmit_done(self.session_time);
@@ -552,17 +575,32 @@ impl Terminal {
 
     fn start_transmission(&mut self, transmit: &Transmit) {
         let start = self.line_free_at.max(self.session_time);
-        self.current = Some(tx::Builder::new(&self.config, start).build(transmit));
+        let current = tx::Builder::new(&self.config, start).build(transmit);
+        if current.signal {
+            // A new signal supersedes the repeats announcing the end of the last
+            // one; its own packets carry them in their redundancy.
+            self.trailer.clear();
+        }
+        self.current = Some(current);
     }
 
-    /// Releases every packet of the current transmission due at or before `t`.
+    /// Releases every packet due at or before `t`, the trailer's and the current
+    /// transmission's, in time order.
     fn release_due(&mut self, t: Instant) {
-        while let Some(current) = &mut self.current {
-            if !current.packets.front().is_some_and(|p| p.at <= t) {
-                break;
-            }
-            let Some(packet) = current.packets.pop_front() else { break };
-            current.released += 1;
+        loop {
+            let trailer_at = self.trailer.front().map(|p| p.at).filter(|&at| at <= t);
+            let current_at =
+                self.current.as_ref().and_then(|c| c.packets.front().map(|p| p.at)).filter(|&at| at <= t);
+            let packet = match (trailer_at, current_at) {
+                (Some(a), Some(b)) if a <= b => self.trailer.pop_front(),
+                (Some(_), None) => self.trailer.pop_front(),
+                (_, Some(_)) => self.current.as_mut().and_then(|c| {
+                    c.released += 1;
+                    c.packets.pop_front()
+                }),
+                (None, None) => None,
+            };
+            let Some(packet) = packet else { break };
             self.emit(packet.ifp, packet.repeat);
         }
     }
@@ -600,3 +638,6 @@ impl fax_sim::Endpoint for Terminal {
         Terminal::is_finished(self)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -229,7 +229,7 @@ impl Rx {
                     if self.frame.len() + field.data.len() > MAX_HDLC_FRAME {
                         self.damaged = true;
                     } else {
-                        self.frame.extend_from_slice(&field.data);
+                        self.frame.extend(field.data.iter().map(|b| b.reverse_bits()));
                     }
                 }
                 FieldType::HdlcFcsOk | FieldType::HdlcFcsBad => {
@@ -243,7 +243,7 @@ impl Rx {
                 FieldType::T4NonEcmData | FieldType::T4NonEcmSigEnd => {
                     if image && !field.data.is_empty() {
                         self.training_since = None;
-                        out.push(LineInput::ImageData(field.data.clone()));
+                        out.push(LineInput::ImageData(super::tx::to_line_order(&field.data)));
                     }
                     if field.kind == FieldType::T4NonEcmSigEnd {
                         self.end_signal(now, out);

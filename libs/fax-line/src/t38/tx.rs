@@ -43,6 +43,11 @@ pub(super) struct Current {
     pub released: usize,
     /// Whether the schedule ends with a no-signal indicator (every signal does).
     pub closes_signal: bool,
+    /// The repeats of the closing no-signal, due after the end: they go out while
+    /// the line stays quiet, unless the next signal starts first.
+    pub trailer: Vec<Scheduled>,
+    /// Whether this transmission puts a signal on the line (all but silence).
+    pub signal: bool,
 }
 
 /// The time a modem spends on its training sequence before data. V.17 has a long
@@ -93,6 +98,16 @@ pub(crate) fn training_indicator(rate: Rate, long: bool) -> Indicator {
     }
 }
 
+/// Octets as T.38 carries them: the first bit sent on the line is the most
+/// significant bit of each octet. T.30 frames and T.4 line data are held the other
+/// way round (first bit in the least significant position, as an HDLC receiver
+/// assembles them), so every data octet is bit-reversed on the way out and back on
+/// the way in. SpanDSP reads a frame sent without the reversal as `ff c0 …` for
+/// `ff 03 …`.
+pub(super) fn to_line_order(octets: &[u8]) -> Vec<u8> {
+    octets.iter().map(|b| b.reverse_bits()).collect()
+}
+
 /// How long `octets` take at `bps`.
 fn octets_at(octets: u64, bps: u64) -> Duration {
     Duration::from_nanos(octets.saturating_mul(8_000_000_000) / bps.max(1))
@@ -128,8 +143,27 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn indicator(&mut self, at: Instant, indicator: Indicator) {
-        self.push(at, &IfpPacket::Indicator(indicator), self.config.indicator_repeats);
+    /// An indicator, sent [`Config::indicator_repeats`] times as packets of their
+    /// own (each with its own sequence number), one pacing interval apart. Separate
+    /// packets rather than copies of one datagram matter for the end of a signal:
+    /// UDPTL redundancy restores a lost packet only from later datagrams, and after
+    /// the end of a signal the line may stay quiet for seconds, so the repeats are
+    /// what carries the signal's last packets (in their redundancy) across a loss.
+    /// Copies that go out after `until` (the start of the next signal may cut them
+    /// short) go to `later`.
+    fn indicator(&mut self, at: Instant, indicator: Indicator, later: Option<&mut Vec<Scheduled>>) {
+        let Ok(ifp) = IfpPacket::Indicator(indicator).encode(self.version) else { return };
+        let first = Scheduled { at, ifp: ifp.clone(), repeat: 1 };
+        self.packets.push_back(first);
+        let copies = (1..self.config.indicator_repeats).map(|k| Scheduled {
+            at: at + self.config.pacing * k,
+            ifp: ifp.clone(),
+            repeat: 1,
+        });
+        match later {
+            Some(later) => later.extend(copies),
+            None => self.packets.extend(copies),
+        }
     }
 
     /// Frames as HDLC on `data_type` at `bps`, from `start`: each frame's octets in
@@ -146,7 +180,7 @@ impl<'a> Builder<'a> {
             let mut pieces = frame.chunks(chunk).peekable();
             while let Some(piece) = pieces.next() {
                 line_octets += piece.len() as u64;
-                let mut fields = vec![Field::new(FieldType::HdlcData, piece)];
+                let mut fields = vec![Field::new(FieldType::HdlcData, to_line_order(piece))];
                 let mut repeat = 1;
                 if pieces.peek().is_none() {
                     line_octets += HDLC_OVERHEAD;
@@ -176,7 +210,7 @@ impl<'a> Builder<'a> {
         }
         while let Some(piece) = pieces.next() {
             sent += piece.len() as u64;
-            let mut fields = vec![Field::new(FieldType::T4NonEcmData, piece)];
+            let mut fields = vec![Field::new(FieldType::T4NonEcmData, to_line_order(piece))];
             let mut repeat = 1;
             if pieces.peek().is_none() {
                 fields.push(Field::bare(FieldType::T4NonEcmSigEnd));
@@ -198,17 +232,17 @@ impl<'a> Builder<'a> {
                     Tone::Cng => Indicator::Cng,
                     Tone::Ced => Indicator::Ced,
                 };
-                self.indicator(start, indicator);
+                self.indicator(start, indicator, None);
                 (start + *duration, true)
             }
             Transmit::V21Frames(frames) => {
-                self.indicator(start, Indicator::V21Preamble);
+                self.indicator(start, Indicator::V21Preamble, None);
                 let octets: Vec<Vec<u8>> = frames.iter().map(Frame::encode).collect();
                 let first = start + self.config.v21_preamble;
                 (self.hdlc(DataType::V21, &octets, V21_BPS, first), true)
             }
             Transmit::Tcf { rate, duration } => {
-                self.indicator(start, training_indicator(*rate, true));
+                self.indicator(start, training_indicator(*rate, true), None);
                 let data_start = start + training_time(*rate, true);
                 let end = match self.config.tcf {
                     TcfMethod::Transferred => {
@@ -222,22 +256,23 @@ impl<'a> Builder<'a> {
                 (end, true)
             }
             Transmit::ImageNonEcm { rate, data } => {
-                self.indicator(start, training_indicator(*rate, false));
+                self.indicator(start, training_indicator(*rate, false), None);
                 let data_start = start + training_time(*rate, false);
                 (self.non_ecm(data_type(*rate), data, u64::from(rate.bps()), data_start), true)
             }
             Transmit::ImageEcm { rate, frames } => {
-                self.indicator(start, training_indicator(*rate, false));
+                self.indicator(start, training_indicator(*rate, false), None);
                 let data_start = start + training_time(*rate, false);
                 let octets: Vec<Vec<u8>> = frames.iter().map(Frame::encode).collect();
                 (self.hdlc(data_type(*rate), &octets, u64::from(rate.bps()), data_start), true)
             }
         };
+        let mut trailer = Vec::new();
         if signal {
             // Silence after every signal, so the far end knows the line is quiet
             // even when it missed the end-of-data field.
-            self.indicator(end, Indicator::NoSignal);
+            self.indicator(end, Indicator::NoSignal, Some(&mut trailer));
         }
-        Current { packets: self.packets, done_at: end, released: 0, closes_signal: signal }
+        Current { packets: self.packets, done_at: end, released: 0, closes_signal: signal, trailer, signal }
     }
 }
