@@ -23,7 +23,9 @@
 //!
 //! T.30 frames travel octet by octet, least significant bit first. Every octet in this
 //! crate is stored the way an HDLC receiver that assembles bits LSB-first hands it
-//! over, which is also how T.38 carries it. T.30 writes a field such as DCS as
+//! over (and how SpanDSP's T.30 hands frames to its real-time frame handler). T.38
+//! carries octets the other way round, first bit in the most significant position,
+//! so the T.38 terminal in `fax-line` reverses the bits of each octet. T.30 writes a field such as DCS as
 //! `X100 0001` with the first transmitted bit on the left, so that field is the octet
 //! `0x82` here (plus `0x01` for the X bit); and bit *n* of the DIS table is bit
 //! `(n - 1) % 8` (counting from the least significant) of octet `(n - 1) / 8`.
