@@ -62,16 +62,17 @@ fn test(root: &Path) -> Result<()> {
     step("format", cargo(&["fmt", "--all", "--", "--check"]))?;
     step("lint", cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     step("tidy", tidy::run(root))?;
-    if nextest_available() {
-        step("tests", cargo(&["nextest", "run", "--workspace", "--no-fail-fast"]))?;
-        // nextest does not run doc tests.
-        step("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
-    } else {
-        step("tests", cargo(&["test", "--workspace", "--no-fail-fast"]))?;
-    }
     // The benchmarks prove their claims against live peers; a quick pass in every test
     // run keeps them from rotting (they also check that both sides agree on output).
     step("benchmark smoke run", bench(&["--quick".to_owned()]))?;
+    // The test runner goes last, so that its summary closes the output.
+    if nextest_available() {
+        // nextest does not run doc tests.
+        step("doc tests", cargo(&["test", "--workspace", "--doc"]))?;
+        step("tests", cargo(&["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+    } else {
+        step("tests", cargo(&["test", "--workspace", "--no-fail-fast"]))?;
+    }
     Ok(())
 }
 
