@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use fax_image::header::{self, HeaderFields, HeaderOptions};
 use fax_image::tiff::{self, PageMetadata, WriteOptions};
 use fax_image::{Limits, Page};
 use fax_line::t38;
@@ -52,8 +53,10 @@ pub(crate) struct CallArgs {
     /// Our identity (TSI when sending, CSI when receiving): digits, '+' and spaces.
     #[arg(long)]
     ident: Option<String>,
-    /// Page header line text. Stamping a header needs the document renderer, which
-    /// is not built yet; until then this is refused rather than ignored.
+    /// Stamp a header line on every page sent. A template with {date}, {time},
+    /// {tz}, {from}, {from_number}, {to}, {page} and {pages} is expanded; plain text
+    /// becomes the sender name in "{date} {time} {tz}  FROM: TEXT {from_number}
+    /// P.{page}/{pages}". Date and time are UTC.
     #[arg(long)]
     header: Option<String>,
     /// Which side of the call we are: the caller sends CNG and waits for DIS.
@@ -76,12 +79,20 @@ const CALL_LIMIT: Duration = Duration::from_secs(3600);
 
 pub(crate) fn run(command: FaxCommand) -> Result<()> {
     let (job, call, output) = match command {
-        FaxCommand::Send { file, call } => (Job::Send(read_document(&file)?), call, None),
-        FaxCommand::Receive { output, call } => (Job::Receive, call, Some(output)),
+        FaxCommand::Send { file, call } => {
+            let mut pages = read_document(&file)?;
+            if let Some(header) = &call.header {
+                stamp_headers(&mut pages, header, call.ident.as_deref().unwrap_or(""), call.remote)?;
+            }
+            (Job::Send(pages), call, None)
+        }
+        FaxCommand::Receive { output, call } => {
+            if call.header.is_some() {
+                bail!("--header applies to pages we send; the receiving side stamps nothing");
+            }
+            (Job::Receive, call, Some(output))
+        }
     };
-    if call.header.is_some() {
-        bail!("--header needs the document renderer, which this build does not have yet");
-    }
     let role = match (call.role, &job) {
         (Some(RoleArg::Calling), _) | (None, Job::Send(_)) => Role::Calling,
         (Some(RoleArg::Answering), _) | (None, Job::Receive) => Role::Answering,
@@ -134,6 +145,59 @@ pub(crate) fn run(command: FaxCommand) -> Result<()> {
         Ok(()) => Ok(()),
         Err(failure) => bail!("fax failed: {} ({failure})", failure.code()),
     }
+}
+
+/// The header template used when `--header` is plain text.
+const PLAIN_TEXT_TEMPLATE: &str = "{date} {time} {tz}  FROM: {from} {from_number}  P.{page}/{pages}";
+
+fn stamp_headers(pages: &mut [Page], header: &str, ident: &str, remote: SocketAddr) -> Result<()> {
+    let (template, from) =
+        if header.contains('{') { (header, String::new()) } else { (PLAIN_TEXT_TEMPLATE, header.to_owned()) };
+    let (date, time) = utc_now();
+    let total = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    for (index, page) in pages.iter_mut().enumerate() {
+        let fields = HeaderFields {
+            date: date.clone(),
+            time: time.clone(),
+            tz: "UTC".to_owned(),
+            from: from.clone(),
+            from_number: ident.to_owned(),
+            to: remote.to_string(),
+            page: u32::try_from(index + 1).unwrap_or(u32::MAX),
+            pages: Some(total),
+        };
+        let text = header::expand(template, &fields);
+        if index == 0 {
+            println!("header: {text}");
+        }
+        header::stamp(page, &text, &HeaderOptions::default())?;
+    }
+    Ok(())
+}
+
+/// Today's date and the time of day in UTC, as `YYYY-MM-DD` and `HH:MM`.
+fn utc_now() -> (String, String) {
+    let seconds =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    (format!("{year:04}-{month:02}-{day:02}"), format!("{:02}:{:02}", rest / 3600, rest % 3600 / 60))
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01, by the well-known
+/// era arithmetic (400-year eras of 146,097 days, years starting in March so that
+/// the leap day is the last day of the year).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 fn rates_up_to(max: u16) -> Result<RateSet> {
@@ -220,5 +284,19 @@ fn print_summary(outcome: &Outcome) {
     );
     if let Some(ident) = &stats.remote_ident {
         println!("remote ident: {:?}", ident.number());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_from_days;
+
+    #[test]
+    fn dates_from_day_counts() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        assert_eq!(civil_from_days(20_415), (2025, 11, 23));
+        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
     }
 }

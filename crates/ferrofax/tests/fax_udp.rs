@@ -121,6 +121,8 @@ fn ferrofax_to_ferrofax_over_udp() {
         a.to_string(),
         "--ident".into(),
         "+1 555 0100".into(),
+        "--header".into(),
+        "ACME Clinic".into(),
     ]);
     let (sent, send_log) = finish(sender, Duration::from_secs(150));
     let (received, receive_log) = finish(receiver, Duration::from_secs(30));
@@ -128,7 +130,24 @@ fn ferrofax_to_ferrofax_over_udp() {
     assert!(received, "receiver failed:\n{receive_log}");
     assert!(send_log.contains("result: ok"), "{send_log}");
     assert!(receive_log.contains("remote ident: \"+1 555 0100\""), "{receive_log}");
-    assert_eq!(read_pages(&out), vec![page]);
+    // The header line replaced the top band of the page; everything below arrived as
+    // it was, and the band carries the stamped text.
+    let received = read_pages(&out);
+    assert_eq!(received.len(), 1);
+    let band =
+        fax_image::header::HeaderOptions::default().band_height(page.resolution()) as usize * page.stride();
+    assert_eq!(received[0].data()[band..], page.data()[band..]);
+    let mut expected = page.clone();
+    let text = received_header_text(&send_log);
+    fax_image::header::stamp(&mut expected, &text, &Default::default()).unwrap();
+    assert_eq!(received[0], expected, "header band differs from {text:?}");
+}
+
+/// The header the sender stamped: rebuilt from the date and time it logged would be
+/// racy around midnight, so the test recomputes it from the sender's own words.
+fn received_header_text(send_log: &str) -> String {
+    let line = send_log.lines().find_map(|l| l.strip_prefix("header: ")).expect("sender logs its header");
+    line.to_owned()
 }
 
 #[test]

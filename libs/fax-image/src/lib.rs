@@ -8,6 +8,8 @@
 //!   T.30 copy-quality checking needs.
 //! - [`tiff`]: TIFF Class F, multi-page, read and write.
 //! - [`pbm`] and [`png`]: plain bitmaps for people and tests.
+//! - [`header`]: the fax header line (date, sender, page number) drawn at the top of
+//!   a page with the bitmap font of [`font`].
 //!
 //! Everything here is pure computation on byte slices: no I/O beyond the readers and
 //! writers a caller passes in, no global state, no `unsafe`. Every size that hostile
@@ -20,6 +22,8 @@ mod coding;
 mod decode;
 mod encode;
 mod error;
+pub mod font;
+pub mod header;
 mod limits;
 mod page;
 pub mod pbm;
@@ -31,5 +35,6 @@ pub use coding::{BitOrder, Coding, DecodeOptions, DecodeReport, EncodeOptions, S
 pub use decode::decode;
 pub use encode::encode;
 pub use error::Error;
+pub use header::{HeaderFields, HeaderOptions};
 pub use limits::Limits;
 pub use page::{Page, Resolution, stride_for};
