@@ -24,6 +24,7 @@ const PACKAGES: &[(&str, Provides)] = &[
     ("libtiff-dev", Provides::Library("libtiff-4")),
     ("libtiff-tools", Provides::Program("tiffcp")),
     ("libspandsp-dev", Provides::Library("spandsp")),
+    ("ghostscript", Provides::Program("gs")),
 ];
 
 /// Installs missing packages, then checks that every one is really there.

@@ -11,16 +11,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fax_image::{Limits, Page, Resolution};
+use fax_image::{Limits, Page};
 use fax_t38::{TxRecovery, Version};
 use spandsp_peer::t38_terminal::{T38Terminal, TICK_SAMPLES, TerminalConfig};
 use spandsp_peer::udptl::UdptlFraming;
 
 fn chart(n: u32) -> (String, Page) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../../shared/testdata/itu/itu{n}.pbm"));
-    let bytes = std::fs::read(&path).expect("ITU chart");
-    let page = fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).unwrap().remove(0);
-    (path.display().to_string(), page)
+    (fixtures::itu_chart_path(n).display().to_string(), fixtures::itu_chart(n))
 }
 
 /// A free UDP port on loopback (the socket is closed again at once).

@@ -4,10 +4,9 @@
 //! loss, reordering, duplication and jitter; then a bounded sweep over seeds and
 //! impairment levels.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use fax_image::{Coding, Limits, Page, Resolution};
+use fax_image::{Coding, Page};
 use fax_line::t38::{Config, Terminal};
 use fax_sim::{Duplex, Impairments, RunReport, VirtualClock, run_pair};
 use fax_t30::session::{self, Codings, Event, Failure, Job, Outcome, PageQuality, Role};
@@ -16,43 +15,14 @@ use fax_t30::{Ident, Rate};
 /// Ten simulated minutes: far more than any of these calls needs.
 const LIMIT: Duration = Duration::from_secs(600);
 
-fn chart_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu")
-}
-
 /// The eight charts at fine resolution (1728 × 2376), read once.
 fn fine_charts() -> &'static [Page] {
-    static CHARTS: OnceLock<Vec<Page>> = OnceLock::new();
-    CHARTS.get_or_init(|| {
-        (1..=8)
-            .map(|n| {
-                let path = chart_dir().join(format!("itu{n}.pbm"));
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                let mut pages =
-                    fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("chart");
-                pages.remove(0)
-            })
-            .collect()
-    })
+    fixtures::itu_charts()
 }
 
 /// The charts at standard resolution: every other row (1728 × 1188).
 fn standard_charts() -> &'static [Page] {
-    static CHARTS: OnceLock<Vec<Page>> = OnceLock::new();
-    CHARTS.get_or_init(|| {
-        fine_charts()
-            .iter()
-            .map(|fine| {
-                let height = fine.height().div_ceil(2);
-                let mut page =
-                    Page::new(fine.width(), height, Resolution::STANDARD, &Limits::default()).expect("page");
-                for y in 0..height {
-                    page.row_mut(y).copy_from_slice(fine.row(2 * y));
-                }
-                page
-            })
-            .collect()
-    })
+    fixtures::itu_charts_standard()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

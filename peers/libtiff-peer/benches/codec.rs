@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use fax_image::{Coding, Limits, Page, Resolution, tiff};
+use fax_image::{Coding, Limits, Page, tiff};
 use libtiff_peer::{Compression, FillOrder};
 
 fn main() {
@@ -99,16 +99,7 @@ fn measure(budget: Duration, mut f: impl FnMut() -> usize) -> Duration {
 }
 
 fn load_charts() -> Vec<Page> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu");
-    (1..=8)
-        .map(|n| {
-            let path = dir.join(format!("itu{n}.pbm"));
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let mut pages =
-                fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("chart");
-            pages.remove(0)
-        })
-        .collect()
+    fixtures::itu_charts().to_vec()
 }
 
 fn libtiff_version() -> String {

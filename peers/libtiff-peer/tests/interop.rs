@@ -8,17 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fax_image::{BitOrder, Coding, EncodeOptions, Limits, Page, Resolution, tiff};
+use fax_image::{BitOrder, Coding, EncodeOptions, Limits, Page, tiff};
 use libtiff_peer::{Compression, FillOrder};
 
 fn charts() -> Vec<Page> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu");
-    (1..=8)
-        .map(|n| {
-            let bytes = std::fs::read(dir.join(format!("itu{n}.pbm"))).expect("ITU chart");
-            fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("PBM").remove(0)
-        })
-        .collect()
+    fixtures::itu_charts().to_vec()
 }
 
 /// Runs a libtiff tool and returns its standard error, failing on a bad exit.

@@ -23,7 +23,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use fax_image::{Limits, Page, Resolution};
+use fax_image::Page;
 use spandsp_peer::T38Terminal;
 use spandsp_peer::harness::{Transport, run_call};
 use spandsp_peer::t38_terminal::{Compressions, TerminalConfig};
@@ -206,16 +206,7 @@ fn thread_cpu_time() -> Duration {
 }
 
 fn load_charts() -> Vec<Page> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu");
-    (1..=8)
-        .map(|n| {
-            let path = dir.join(format!("itu{n}.pbm"));
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let mut pages =
-                fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("chart");
-            pages.remove(0)
-        })
-        .collect()
+    fixtures::itu_charts().to_vec()
 }
 
 /// Ferrofax's pair for the OURS rows.

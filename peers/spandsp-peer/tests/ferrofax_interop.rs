@@ -11,10 +11,9 @@
 //! each side by `fax-t38` (`Transport::Udptl`). Set `SPANDSP_LOG=5` to see SpanDSP's
 //! T.30 flow on stderr.
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use fax_image::{Limits, Page, Resolution};
+use fax_image::Page;
 use fax_line::t38::{Config, Terminal};
 use fax_t30::session::{self, Codings, Event, Failure, Job, Outcome, PageQuality, Phase, Role, Timer};
 use fax_t30::{Ident, Rate};
@@ -124,37 +123,11 @@ impl IfpEndpoint for Ferrofax {
 // ---- pages and setups -----------------------------------------------------------------
 
 fn fine_charts() -> &'static [Page] {
-    static CHARTS: OnceLock<Vec<Page>> = OnceLock::new();
-    CHARTS.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu");
-        (1..=8)
-            .map(|n| {
-                let path = dir.join(format!("itu{n}.pbm"));
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                let mut pages =
-                    fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("chart");
-                pages.remove(0)
-            })
-            .collect()
-    })
+    fixtures::itu_charts()
 }
 
 fn standard_charts() -> &'static [Page] {
-    static CHARTS: OnceLock<Vec<Page>> = OnceLock::new();
-    CHARTS.get_or_init(|| {
-        fine_charts()
-            .iter()
-            .map(|fine| {
-                let height = fine.height().div_ceil(2);
-                let mut page =
-                    Page::new(fine.width(), height, Resolution::STANDARD, &Limits::default()).expect("page");
-                for y in 0..height {
-                    page.row_mut(y).copy_from_slice(fine.row(2 * y));
-                }
-                page
-            })
-            .collect()
-    })
+    fixtures::itu_charts_standard()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

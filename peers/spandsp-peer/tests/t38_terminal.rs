@@ -11,9 +11,7 @@
 //! These tests link libspandsp; without it the crate does not build, so they fail
 //! rather than skip.
 
-use std::sync::OnceLock;
-
-use fax_image::{Limits, Page, Resolution};
+use fax_image::Page;
 use fax_t38::{TxRecovery, Version};
 use spandsp_peer::T38Terminal;
 use spandsp_peer::harness::{CallReport, Transport, run_call};
@@ -24,38 +22,12 @@ const LIMIT: u64 = 8000 * 600;
 
 /// The eight charts at fine resolution (1728 × 2376), read once.
 fn fine_charts() -> &'static [Page] {
-    static CHARTS: OnceLock<Vec<Page>> = OnceLock::new();
-    CHARTS.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/itu");
-        (1..=8)
-            .map(|n| {
-                let path = dir.join(format!("itu{n}.pbm"));
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                let mut pages =
-                    fax_image::pbm::read(&bytes, Resolution::FINE, &Limits::default()).expect("chart");
-                pages.remove(0)
-            })
-            .collect()
-    })
+    fixtures::itu_charts()
 }
 
 /// The charts at standard resolution: every other row (1728 × 1188).
 fn standard_charts() -> &'static [Page] {
-    static CHARTS: OnceLock<Vec<Page>> = OnceLock::new();
-    CHARTS.get_or_init(|| {
-        fine_charts()
-            .iter()
-            .map(|fine| {
-                let height = fine.height().div_ceil(2);
-                let mut page =
-                    Page::new(fine.width(), height, Resolution::STANDARD, &Limits::default()).expect("page");
-                for y in 0..height {
-                    page.row_mut(y).copy_from_slice(fine.row(2 * y));
-                }
-                page
-            })
-            .collect()
-    })
+    fixtures::itu_charts_standard()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
