@@ -1,11 +1,13 @@
 //! The `ferrofax` binary: one executable, several roles, chosen by subcommand.
 //!
-//! Today it carries the fax image tools and single T.38 calls; the service (`serve`, `worker`, `migrate`)
+//! Today it carries the fax image tools, document rendering and single T.38 calls; the service (`serve`, `worker`, `migrate`)
 //! and the fax tools join as their crates land. This is the only place in the
 //! workspace where errors become `anyhow` reports.
 
+mod clock;
 mod fax_cmd;
 mod image_cmd;
+mod render_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +27,9 @@ enum Command {
     /// Fax calls over T.38 (UDPTL), for operators and debugging.
     #[command(subcommand)]
     Fax(fax_cmd::FaxCommand),
+    /// Renders documents (PDF, images, fax TIFFs) into one fax TIFF, with an
+    /// optional header line and PNG previews.
+    Render(render_cmd::RenderArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +37,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Image(command) => image_cmd::run(command),
         Command::Fax(command) => fax_cmd::run(command),
+        Command::Render(args) => render_cmd::run(&args),
     }
 }
