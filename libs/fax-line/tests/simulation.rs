@@ -15,16 +15,6 @@ use fax_t30::{Ident, Rate};
 /// Ten simulated minutes: far more than any of these calls needs.
 const LIMIT: Duration = Duration::from_secs(600);
 
-/// The eight charts at fine resolution (1728 × 2376), read once.
-fn fine_charts() -> &'static [Page] {
-    fixtures::itu_charts()
-}
-
-/// The charts at standard resolution: every other row (1728 × 1188).
-fn standard_charts() -> &'static [Page] {
-    fixtures::itu_charts_standard()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Res {
     Standard,
@@ -48,8 +38,8 @@ struct Case {
 impl Case {
     fn pages(self) -> &'static [Page] {
         match self.res {
-            Res::Standard => standard_charts(),
-            Res::Fine => fine_charts(),
+            Res::Standard => fixtures::itu_charts_standard(),
+            Res::Fine => fixtures::itu_charts(),
         }
     }
 
@@ -246,7 +236,7 @@ fn non_ecm_over_lossy_path_completes() {
 #[test]
 fn slow_suite_sweep() {
     const SWEEP: u64 = 48;
-    let pages = &standard_charts()[..4];
+    let pages = &fixtures::itu_charts_standard()[..4];
     let mut delivered = 0;
     let mut failed = Vec::new();
     for seed in 0..SWEEP {

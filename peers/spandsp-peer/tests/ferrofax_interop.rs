@@ -122,14 +122,6 @@ impl IfpEndpoint for Ferrofax {
 
 // ---- pages and setups -----------------------------------------------------------------
 
-fn fine_charts() -> &'static [Page] {
-    fixtures::itu_charts()
-}
-
-fn standard_charts() -> &'static [Page] {
-    fixtures::itu_charts_standard()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Res {
     Standard,
@@ -155,8 +147,8 @@ struct Case {
 impl Case {
     fn pages(self) -> &'static [Page] {
         match self.res {
-            Res::Standard => standard_charts(),
-            Res::Fine => fine_charts(),
+            Res::Standard => fixtures::itu_charts_standard(),
+            Res::Fine => fixtures::itu_charts(),
         }
     }
 

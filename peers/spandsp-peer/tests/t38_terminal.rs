@@ -20,16 +20,6 @@ use spandsp_peer::t38_terminal::{Compression, Compressions, T30Event, TerminalCo
 /// Ten simulated minutes: far more than any of these calls needs.
 const LIMIT: u64 = 8000 * 600;
 
-/// The eight charts at fine resolution (1728 × 2376), read once.
-fn fine_charts() -> &'static [Page] {
-    fixtures::itu_charts()
-}
-
-/// The charts at standard resolution: every other row (1728 × 1188).
-fn standard_charts() -> &'static [Page] {
-    fixtures::itu_charts_standard()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Res {
     Standard,
@@ -47,8 +37,8 @@ struct Case {
 impl Case {
     fn pages(self) -> &'static [Page] {
         match self.res {
-            Res::Standard => standard_charts(),
-            Res::Fine => fine_charts(),
+            Res::Standard => fixtures::itu_charts_standard(),
+            Res::Fine => fixtures::itu_charts(),
         }
     }
 
@@ -266,7 +256,7 @@ fn lossy_runs_are_deterministic() {
 fn repeats_log_and_temporary_files() {
     let case = Case { ecm: true, coding: Compression::Mmr, res: Res::Standard };
     let (tx_config, rx_config) = case.configs(Version::V0);
-    let mut sender = T38Terminal::sender(&tx_config, &standard_charts()[..1]).expect("sender");
+    let mut sender = T38Terminal::sender(&tx_config, &fixtures::itu_charts_standard()[..1]).expect("sender");
     let mut receiver = T38Terminal::receiver(&rx_config).expect("receiver");
     let dirs = [sender.dir().to_owned(), receiver.dir().to_owned()];
     assert!(sender.file().exists());
@@ -300,7 +290,7 @@ fn repeats_log_and_temporary_files() {
     };
     assert_eq!(names(&sender), ["DIS", "MCF", "E:OK"]);
     assert_eq!(names(&receiver), ["DCS", "EOP", "E:OK"]);
-    assert_eq!(receiver.received_pages().expect("pages"), standard_charts()[..1]);
+    assert_eq!(receiver.received_pages().expect("pages"), fixtures::itu_charts_standard()[..1]);
     drop(sender);
     drop(receiver);
     for dir in dirs {
@@ -313,7 +303,7 @@ fn repeats_log_and_temporary_files() {
 #[test]
 fn sender_reads_every_file_coding() {
     use fax_image::tiff;
-    let pages = &standard_charts()[..2];
+    let pages = &fixtures::itu_charts_standard()[..2];
     for compression in [
         tiff::Compression::Mh { byte_aligned_eol: false },
         tiff::Compression::Mr { k: 2, byte_aligned_eol: false },
