@@ -18,8 +18,16 @@ use fax_t38::{
 };
 
 /// Every fuzz target, as named in `fuzz/Cargo.toml`.
-pub(crate) const TARGETS: &[&str] =
-    &["t4_decode", "mmr_decode", "tiff_read", "t30_frame", "ifp_decode", "udptl_decode", "udptl_receiver"];
+pub(crate) const TARGETS: &[&str] = &[
+    "t4_decode",
+    "mmr_decode",
+    "tiff_read",
+    "t30_frame",
+    "ifp_decode",
+    "udptl_decode",
+    "udptl_receiver",
+    "document_open",
+];
 
 pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -110,6 +118,7 @@ fn seeds(root: &Path) -> Result<()> {
     }
     t38_seeds(root)?;
     t30_seeds(root)?;
+    document_seeds(root)?;
     eprintln!("xtask: seeds written under fuzz/corpus/");
     Ok(())
 }
@@ -190,6 +199,29 @@ fn t30_seeds(root: &Path) -> Result<()> {
     ];
     for (name, frame) in frames {
         std::fs::write(dir.join(format!("seed-{name}")), frame.encode())?;
+    }
+    Ok(())
+}
+
+/// The render crate's golden corpus (PDFs, photos, a fax TIFF; not the Office files),
+/// each small enough for the `document_open` target's 1 MiB input limit.
+fn document_seeds(root: &Path) -> Result<()> {
+    let dir = root.join("fuzz/corpus/document_open");
+    std::fs::create_dir_all(&dir)?;
+    let corpus = root.join("crates/render/tests/corpus");
+    let mut entries: Vec<_> = std::fs::read_dir(&corpus)
+        .with_context(|| format!("{}", corpus.display()))?
+        .collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        // Office documents would only meet the target's "no LibreOffice" setting.
+        let renderable =
+            path.extension().is_some_and(|e| ["pdf", "png", "jpg", "tif"].iter().any(|x| e == *x));
+        if renderable && path.is_file() && entry.metadata()?.len() <= 1 << 20 {
+            let name = entry.file_name().to_string_lossy().replace('.', "-");
+            std::fs::copy(&path, dir.join(format!("seed-{name}")))?;
+        }
     }
     Ok(())
 }

@@ -24,7 +24,8 @@ usage: cargo xtask <command>
 
 commands:
   test            install test peers if missing, then fmt, clippy, tidy and all tests
-  bench [NAME]    run benchmarks (NAME: codec, t38; default all); --quick for a smoke run
+  bench [NAME]    run benchmarks (NAME: codec, t38, render; default all); --quick for a smoke run
+  golden --bless  regenerate the render crate's expected golden images (review before committing)
   tidy            check architecture rules (libs/ stays free of service crates)
   deps            install the Debian packages the tests need
   fuzz seeds      regenerate the committed seed corpora
@@ -41,6 +42,7 @@ fn main() -> Result<()> {
         Some("tidy") => tidy::run(&root),
         Some("deps") => deps::ensure(),
         Some("fuzz") => fuzz::run(&root, &args[1..]),
+        Some("golden") => golden(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -79,13 +81,14 @@ fn test(root: &Path) -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let names: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(String::as_str).collect();
-    let all = ["codec", "t38"];
+    let all = ["codec", "t38", "render"];
     let selected: Vec<&str> = if names.is_empty() { all.to_vec() } else { names };
     deps::ensure()?;
     for name in selected {
         let (package, bench) = match name {
             "codec" => ("libtiff-peer", "codec"),
             "t38" => ("spandsp-peer", "t38_pair"),
+            "render" => ("render", "pdf_to_fax"),
             other => bail!("unknown benchmark {other:?}; known: {all:?}"),
         };
         let mut cmd = vec!["bench", "--package", package, "--bench", bench, "--"];
@@ -95,6 +98,18 @@ fn bench(args: &[String]) -> Result<()> {
         cargo(&cmd).with_context(|| format!("benchmark {name}"))?;
     }
     Ok(())
+}
+
+/// `cargo xtask golden --bless`: rewrites the expected images of the render crate's
+/// golden corpus (and makes missing inputs) by running its test with
+/// `FERROFAX_BLESS=1`; without `--bless` it just runs the test.
+fn golden(args: &[String]) -> Result<()> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.args(["test", "--package", "render", "--test", "golden", "--", "--nocapture"]);
+    if args.iter().any(|a| a == "--bless") {
+        cmd.env("FERROFAX_BLESS", "1");
+    }
+    run(&mut cmd)
 }
 
 fn step(name: &str, result: Result<()>) -> Result<()> {

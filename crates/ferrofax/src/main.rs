@@ -1,13 +1,14 @@
 //! The `ferrofax` binary: one executable, several roles, chosen by subcommand.
 //!
-//! Today it carries the fax image tools, document rendering and single T.38 calls; the service (`serve`, `worker`, `migrate`)
-//! and the fax tools join as their crates land. This is the only place in the
+//! `serve` runs the service; `image`, `render` and `fax` are tools for operators and
+//! for debugging the parts one at a time. This is the only place in the
 //! workspace where errors become `anyhow` reports.
 
 mod clock;
 mod fax_cmd;
 mod image_cmd;
 mod render_cmd;
+mod serve_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -27,9 +28,12 @@ enum Command {
     /// Fax calls over T.38 (UDPTL), for operators and debugging.
     #[command(subcommand)]
     Fax(fax_cmd::FaxCommand),
-    /// Renders documents (PDF, images, fax TIFFs) into one fax TIFF, with an
-    /// optional header line and PNG previews.
+    /// Renders documents (PDF, Office, text, images, fax TIFFs) into one fax TIFF,
+    /// with an optional cover page, header line and PNG previews.
     Render(render_cmd::RenderArgs),
+    /// Runs the service: HTTP API, web UI, job workers, janitor and the loopback
+    /// carrier, with SQLite and local encrypted storage unless configured otherwise.
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         Command::Image(command) => image_cmd::run(command),
         Command::Fax(command) => fax_cmd::run(command),
         Command::Render(args) => render_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
     }
 }

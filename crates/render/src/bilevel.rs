@@ -110,11 +110,14 @@ pub fn threshold(grey: &GrayImage, threshold: u8, resolution: Resolution) -> Res
     let (width, height) = grey.dimensions();
     let mut page = Page::new(width, height, resolution, &limits_for(width, height))?;
     for (y, row) in grey.as_raw().chunks_exact(width as usize).enumerate() {
-        let out = page.row_mut(y as u32);
-        for (x, &v) in row.iter().enumerate() {
-            if v < threshold {
-                out[x / 8] |= 0x80 >> (x % 8);
+        // Eight pixels make one output byte at a time: a branch-free loop the
+        // compiler vectorises, several times faster than setting bit by bit.
+        for (byte, pixels) in page.row_mut(y as u32).iter_mut().zip(row.chunks(8)) {
+            let mut packed = 0u8;
+            for (i, &v) in pixels.iter().enumerate() {
+                packed |= u8::from(v < threshold) << (7 - i);
             }
+            *byte = packed;
         }
     }
     Ok(page)

@@ -12,8 +12,9 @@
 //! 4. [`bilevel`] turns grey into black and white: a threshold for text (the
 //!    default), error diffusion for photos, or a choice per page.
 //!
-//! [`render`] runs them all. Office documents, RTF and plain text are recognised but
-//! not rendered yet ([`Error::NotYetRenderable`]).
+//! [`render`] runs them all. Office documents and RTF go through LibreOffice to PDF
+//! first ([`office`]); plain text is typeset with bundled system fonts ([`text`]);
+//! [`cover`] makes a cover page in English, German or Japanese.
 //!
 //! Every size a hostile upload could inflate is bounded by [`Limits`], checked
 //! before the corresponding work or allocation; bad input yields a typed [`Error`]
@@ -22,13 +23,18 @@
 use std::time::Duration;
 
 pub mod bilevel;
+pub mod cover;
 mod error;
+pub mod fonts;
 pub mod geometry;
 pub mod image;
+pub mod office;
 pub mod pdf;
 pub mod sniff;
+pub mod text;
 
 pub use bilevel::Mode;
+pub use cover::{CoverPage, Lang, render_cover};
 pub use error::Error;
 pub use geometry::{FaxResolution, Paper};
 pub use sniff::{Kind, sniff};
@@ -52,12 +58,26 @@ pub struct Limits {
     /// Longest a document may take to render, checked between pages (see
     /// [`pdf`] for what this does not cover). `None` for no limit.
     pub max_render_time: Option<Duration>,
+    /// Most bytes one PDF stream (content, form, image, font…) may decode to; checked
+    /// before hayro decodes it (see [`pdf`] for how).
+    pub max_stream_bytes: u64,
+    /// Most operators one PDF page may execute, counting the content of a form
+    /// XObject each time it is drawn.
+    pub max_page_operations: u64,
+    /// Longest LibreOffice may take to convert one Office document to PDF; after
+    /// that its whole process group is killed.
+    pub max_office_time: Duration,
+    /// Largest plain-text document typeset, in bytes (after the input limit; shaping
+    /// costs far more per byte than decoding an image).
+    pub max_text_bytes: u64,
 }
 
 impl Limits {
     /// Defaults: 256 MiB of input, 500 pages, 16 million pixels per target page, 64
     /// million pixels per image (a 50-megapixel phone photo fits) and at most 32768
-    /// on a side, 512 MiB for the image decoder, two minutes per document.
+    /// on a side, 512 MiB for the image decoder, 256 MiB per decoded PDF stream and
+    /// 4 million operators per PDF page, two minutes per document, one minute
+    /// for LibreOffice, 1 MiB of plain text.
     pub const DEFAULT: Self = Self {
         max_input_bytes: 256 * 1024 * 1024,
         max_pages: 500,
@@ -66,6 +86,10 @@ impl Limits {
         max_image_side: 32_768,
         max_image_alloc: 512 * 1024 * 1024,
         max_render_time: Some(Duration::from_secs(120)),
+        max_stream_bytes: 256 * 1024 * 1024,
+        max_page_operations: 4_000_000,
+        max_office_time: Duration::from_secs(60),
+        max_text_bytes: 1024 * 1024,
     };
 
     /// Checks the size of an input.
@@ -115,6 +139,8 @@ pub struct Options {
     pub password: Option<String>,
     /// Bounds on work and memory.
     pub limits: Limits,
+    /// Where LibreOffice is and where it may write.
+    pub office: office::OfficeOptions,
 }
 
 impl std::fmt::Debug for Options {
@@ -126,6 +152,7 @@ impl std::fmt::Debug for Options {
             .field("mode", &self.mode)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("limits", &self.limits)
+            .field("office", &self.office)
             .finish()
     }
 }
@@ -136,6 +163,8 @@ pub fn render(data: Vec<u8>, options: &Options) -> Result<Vec<fax_image::Page>, 
     match sniff(&data)? {
         Kind::Pdf => pdf::render(data, options),
         kind if kind.is_raster_image() => image::render(&data, kind, options),
+        kind if kind.is_office() => office::render(&data, kind, options),
+        Kind::Text => text::render(&data, options),
         kind => Err(Error::NotYetRenderable(kind)),
     }
 }

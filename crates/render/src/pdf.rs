@@ -31,9 +31,16 @@
 //! - The target page size is checked against [`crate::Limits::max_page_pixels`] and
 //!   against hayro's 16-bit canvas dimensions. Source page sizes do not matter: every
 //!   page is scaled to the target.
-//! - hayro has no operation budget and no way to interrupt a page. This crate checks
-//!   [`crate::Limits::max_render_time`] between pages, which bounds long documents
-//!   but not one pathological page (deeply nested forms, a huge embedded image). The
+//! - hayro has no operation budget, no memory budget and no way to interrupt a page.
+//!   Before each page is drawn, `inspect` checks everything the page can reach: the
+//!   declared size of every image ([`crate::Limits::max_image_pixels`]), the decoded
+//!   size of every stream ([`crate::Limits::max_stream_bytes`], measured with a
+//!   bounded streaming decoder when it could be a bomb) and the operators the page
+//!   executes with nested forms multiplied out
+//!   ([`crate::Limits::max_page_operations`]); see `docs/render.md` for what hayro
+//!   does with each hostile case on its own. [`crate::Limits::max_render_time`] is
+//!   checked between pages, which bounds long documents. What the inspection does not
+//!   multiply out (tiling patterns, Type 3 glyphs) can still make one page slow. The
 //!   caller that renders untrusted documents must therefore run this in a worker it
 //!   can kill (a subprocess with a wall-clock and memory limit); that belongs to the
 //!   job runner, not to this crate.
@@ -41,6 +48,7 @@
 //!   reported as [`Error::PdfCorrupt`] for that document instead of unwinding into
 //!   the caller.
 
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;
 
@@ -55,6 +63,9 @@ use image::GrayImage;
 
 use crate::geometry::PageGeometry;
 use crate::{Error, Limits, Options, bilevel};
+use inspect::Inspector;
+
+mod inspect;
 
 /// An opened PDF whose pages can be rendered one at a time.
 pub struct PdfDocument {
@@ -104,18 +115,35 @@ impl PdfDocument {
     pub fn render_each(
         &self,
         options: &Options,
+        sink: impl FnMut(Page) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.render_range(0..self.page_count(), options, sink)
+    }
+
+    /// Renders the pages in `pages` (counting from zero; indices past the end are
+    /// ignored) like [`PdfDocument::render_each`]. Lets a caller split one document
+    /// between threads, each with its own `PdfDocument`.
+    pub fn render_range(
+        &self,
+        pages: Range<usize>,
+        options: &Options,
         mut sink: impl FnMut(Page) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let geometry = checked_geometry(options, &self.limits)?;
         let started = Instant::now();
         let cache = RenderCache::new();
-        for index in 0..self.page_count() {
+        let mut inspector = Inspector::new(&self.limits);
+        let end = pages.end.min(self.page_count());
+        for index in pages.start..end {
             if let Some(limit) = self.limits.max_render_time
                 && started.elapsed() > limit
             {
-                return Err(Error::TimeLimit { limit_ms: limit.as_millis(), pages_done: index });
+                return Err(Error::TimeLimit {
+                    limit_ms: limit.as_millis(),
+                    pages_done: index - pages.start,
+                });
             }
-            let grey = self.render_grey(index, &geometry, &cache)?;
+            let grey = self.render_grey(index, &geometry, &cache, &mut inspector)?;
             sink(bilevel::pdf_to_bilevel(&grey, options.mode, geometry.resolution)?)?;
         }
         Ok(())
@@ -127,7 +155,7 @@ impl PdfDocument {
     /// If `index` is not below [`PdfDocument::page_count`].
     pub fn render_page_grey(&self, index: usize, options: &Options) -> Result<GrayImage, Error> {
         let geometry = checked_geometry(options, &self.limits)?;
-        self.render_grey(index, &geometry, &RenderCache::new())
+        self.render_grey(index, &geometry, &RenderCache::new(), &mut Inspector::new(&self.limits))
     }
 
     fn render_grey<'a>(
@@ -135,8 +163,10 @@ impl PdfDocument {
         index: usize,
         geometry: &PageGeometry,
         cache: &RenderCache<'a>,
+        inspector: &mut Inspector,
     ) -> Result<GrayImage, Error> {
         let page = &self.pdf.pages()[index];
+        catch_unwind(AssertUnwindSafe(|| inspector.check_page(page))).map_err(|_| Error::PdfCorrupt)??;
         let (width, height) = page.render_dimensions();
         let placement = geometry.fit(f64::from(width), f64::from(height));
         let transform = Affine::new(placement.affine()) * page.initial_transform(true).to_kurbo();

@@ -8,7 +8,13 @@
 //!
 //! - [`udptl`]: one T.38 call over a UDP socket (UDPTL), as used by the `ferrofax
 //!   fax send` and `fax receive` tools and, later, by SIP calls that negotiate T.38.
+//! - [`loopback`]: the built-in carrier that connects the accounts of one install,
+//!   running two T.38 terminals against each other in memory, with test numbers of
+//!   fixed outcomes.
+//! - [`call`]: what a carrier is asked to do and what it reports.
 
+pub mod call;
+pub mod loopback;
 pub mod udptl;
 
 use std::time::Duration;
@@ -26,4 +32,10 @@ pub enum Error {
     /// T.30 timers end every call long before this; hitting it means a bug.
     #[error("the call did not end within {0:?}")]
     CallTooLong(Duration),
+    /// A loopback number plan is not usable.
+    #[error("invalid number plan: {0}")]
+    InvalidPlan(&'static str),
+    /// A page could not be made.
+    #[error("page: {0}")]
+    Image(#[from] fax_image::Error),
 }

@@ -162,6 +162,14 @@ pub enum Error {
     /// A file with no pages.
     #[error("the file holds no pages")]
     NoPages,
+    /// A page that cannot go into a PDF document.
+    #[error("page {page} cannot be written to PDF: {reason}")]
+    PdfPage {
+        /// Zero-based page.
+        page: u32,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A malformed PBM file.
     #[error("bad PBM file: {0}")]
     Pbm(&'static str),

@@ -8,6 +8,7 @@
 //!   T.30 copy-quality checking needs.
 //! - [`tiff`]: TIFF Class F, multi-page, read and write.
 //! - [`pbm`] and [`png`]: plain bitmaps for people and tests.
+//! - [`pdf`]: pages as a PDF document, each page's image kept in MMR coding.
 //! - [`header`]: the fax header line (date, sender, page number) drawn at the top of
 //!   a page with the bitmap font of [`font`].
 //!
@@ -27,6 +28,7 @@ pub mod header;
 mod limits;
 mod page;
 pub mod pbm;
+pub mod pdf;
 pub mod png;
 mod tables;
 pub mod tiff;
