@@ -86,6 +86,8 @@ impl Harness {
             ("FERROFAX_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()),
             ("FERROFAX_RETENTION_JANITOR_SECONDS".into(), "3600".into()),
             ("FERROFAX_RETRY_MAX_DIALS".into(), "3".into()),
+            // A small file limit keeps the oversize test's unread remainder small.
+            ("FERROFAX_LIMITS_MAX_FILE_BYTES".into(), "2097152".into()),
             ("FERROFAX_RETRY_BUSY_SECONDS".into(), "1".into()),
             ("FERROFAX_RETRY_NO_ANSWER_SECONDS".into(), "1".into()),
             ("FERROFAX_RETRY_PROTOCOL_SECONDS".into(), "0".into()),
@@ -104,7 +106,13 @@ impl Harness {
         Harness {
             base: format!("http://{address}"),
             address,
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            // No pooled connections: a request refused mid-upload leaves its connection
+            // closed by the server, and a pooled client would reuse it.
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
             dir,
             config,
             backend,
