@@ -568,10 +568,10 @@ impl Config {
         }
         let raw: Raw =
             table.try_into().map_err(|e: toml::de::Error| Error::Config(format!("configuration: {e}")))?;
-        Config::resolve(raw, env)
+        Config::resolve(raw)
     }
 
-    fn resolve(raw: Raw, env: &BTreeMap<String, String>) -> Result<Config, Error> {
+    fn resolve(raw: Raw) -> Result<Config, Error> {
         let data_dir = raw.server.data_dir;
         let listen =
             raw.server.listen.parse().map_err(|_| {
@@ -639,7 +639,6 @@ impl Config {
                 )));
             }
         };
-        let _ = env;
         let hours = |h: u64| Duration::from_secs(h.saturating_mul(3600));
         let days = |d: u64| Duration::from_secs(d.saturating_mul(86_400));
         Ok(Config {

@@ -193,6 +193,24 @@ pub struct RecipientUpdate {
     pub next_attempt_at: Option<i64>,
 }
 
+impl RecipientUpdate {
+    /// The recipient's current state as an update, to change a few fields of.
+    pub fn from_current(r: &Recipient) -> RecipientUpdate {
+        RecipientUpdate {
+            status: r.status,
+            error_code: r.error_code.clone(),
+            error_message: r.error_message.clone(),
+            pages_sent: r.pages_sent,
+            rate: r.rate,
+            ecm: r.ecm,
+            remote_ident: r.remote_ident.clone(),
+            duration_ms: r.duration_ms,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+        }
+    }
+}
+
 debug_redacted!(Fax {
     id, account_id, created_at, page_count, rendered_blob, recipients;
     options_json, client_reference, tags, callback_url, render_error

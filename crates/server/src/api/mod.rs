@@ -62,8 +62,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The API routes and their OpenAPI document.
-pub fn api(app: Arc<App>) -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
-    let _ = app;
+pub fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::register))
         .routes(routes!(accounts::login))
@@ -88,7 +87,7 @@ pub fn api(app: Arc<App>) -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
 
 /// Everything the server answers: API, OpenAPI document, web UI, health check.
 pub fn router(app: Arc<App>) -> Router {
-    let (api, openapi) = api(app.clone());
+    let (api, openapi) = api();
     let openapi = Arc::new(openapi);
     let limit = usize::try_from(app.config.max_request_bytes).unwrap_or(usize::MAX);
     Router::new()

@@ -53,13 +53,14 @@ pub(crate) async fn run(
     };
     if now >= recipient.deadline_at {
         drop(conn);
-        return finish(
+        return finish_with(
             app,
             job,
             worker,
             &account,
             &fax,
             &recipient,
+            RecipientUpdate::from_current(&recipient),
             None,
             Next::Final(
                 final_failure(&recipient),
@@ -77,7 +78,7 @@ pub(crate) async fn run(
         _ => Answer::NoAnswer,
     };
     let attempts = recipient.attempts + 1;
-    let mut dialing = update_from(&recipient);
+    let mut dialing = RecipientUpdate::from_current(&recipient);
     dialing.status = RecipientStatus::Dialing;
     dialing.attempts = attempts;
     dialing.next_attempt_at = None;
@@ -101,7 +102,7 @@ pub(crate) async fn run(
     };
     let report = app.carrier.place(call, &Decided { answer }, cancel).await;
     let pages_sent = recipient.pages_sent + report.pages_confirmed as i64;
-    let mut after = update_from(&recipient);
+    let mut after = RecipientUpdate::from_current(&recipient);
     after.attempts = attempts;
     after.pages_sent = pages_sent;
     after.rate = report.rate.map(i64::from).or(recipient.rate);
@@ -123,21 +124,6 @@ pub(crate) async fn run(
 /// The station identifier sent as TSI/CSI: the number, as T.30 allows (20 characters).
 fn ident_of(number: &str) -> String {
     number.chars().take(20).collect()
-}
-
-fn update_from(r: &store::faxes::Recipient) -> RecipientUpdate {
-    RecipientUpdate {
-        status: r.status,
-        error_code: r.error_code.clone(),
-        error_message: r.error_message.clone(),
-        pages_sent: r.pages_sent,
-        rate: r.rate,
-        ecm: r.ecm,
-        remote_ident: r.remote_ident.clone(),
-        duration_ms: r.duration_ms,
-        attempts: r.attempts,
-        next_attempt_at: r.next_attempt_at,
-    }
 }
 
 fn final_failure(r: &store::faxes::Recipient) -> RecipientStatus {
@@ -239,20 +225,6 @@ fn decide(
 
 fn final_status(pages_sent: i64) -> RecipientStatus {
     if pages_sent > 0 { RecipientStatus::PartiallyDelivered } else { RecipientStatus::Failed }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn finish(
-    app: &App,
-    job: &store::jobs::Job,
-    worker: &str,
-    account: &store::accounts::Account,
-    fax: &store::faxes::Fax,
-    recipient: &store::faxes::Recipient,
-    received: Option<(String, telephony::call::ReceivedFax)>,
-    next: Next,
-) -> Result<Done, Error> {
-    finish_with(app, job, worker, account, fax, recipient, update_from(recipient), received, next).await
 }
 
 /// Records the call's result, the received fax on the answering account, the

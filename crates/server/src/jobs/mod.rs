@@ -103,7 +103,6 @@ pub async fn enqueue_dial(
     conn: &mut AnyConnection,
     recipient: &store::faxes::Recipient,
     run_at: i64,
-    now: i64,
 ) -> Result<(), Error> {
     enqueue(
         conn,
@@ -115,9 +114,6 @@ pub async fn enqueue_dial(
         Some(format!("dial:{}", recipient.id)),
     )
     .await
-    .map(|()| {
-        let _ = now;
-    })
 }
 
 /// Puts a recipient back in the queue now (resend).
@@ -130,7 +126,7 @@ pub async fn requeue_dial(
     if store::jobs::bring_forward(conn, &format!("dial:{}", recipient.id), now).await? {
         return Ok(());
     }
-    enqueue_dial(conn, recipient, now, now).await
+    enqueue_dial(conn, recipient, now).await
 }
 
 async fn enqueue(

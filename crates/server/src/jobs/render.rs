@@ -59,7 +59,7 @@ pub(crate) async fn run(app: &App, job: &store::jobs::Job, worker: &str) -> Resu
                     now,
                 )
                 .await?;
-                super::enqueue_dial(&mut tx, &current, now, now).await?;
+                super::enqueue_dial(&mut tx, &current, now).await?;
             }
             store::jobs::complete(&mut tx, &job.id, worker).await?;
             tx.commit().await.map_err(store::Error::from)?;
@@ -81,18 +81,7 @@ pub(crate) async fn run(app: &App, job: &store::jobs::Job, worker: &str) -> Resu
 }
 
 fn status_only(r: &store::faxes::Recipient, status: RecipientStatus) -> RecipientUpdate {
-    RecipientUpdate {
-        status,
-        error_code: r.error_code.clone(),
-        error_message: r.error_message.clone(),
-        pages_sent: r.pages_sent,
-        rate: r.rate,
-        ecm: r.ecm,
-        remote_ident: r.remote_ident.clone(),
-        duration_ms: r.duration_ms,
-        attempts: r.attempts,
-        next_attempt_at: r.next_attempt_at,
-    }
+    RecipientUpdate { status, ..RecipientUpdate::from_current(r) }
 }
 
 /// Why a fax could not be rendered: a stable code and a message for the sender.
