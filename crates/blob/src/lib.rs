@@ -200,6 +200,7 @@ impl BlobStore {
                 Arc::new(LocalFileSystem::new_with_prefix(root).map_err(Error::Storage)?)
             }
             Location::S3 { bucket, endpoint, region, access_key_id, secret_access_key, allow_http } => {
+                install_crypto_provider();
                 let mut builder = AmazonS3Builder::new()
                     .with_bucket_name(bucket)
                     .with_region(region)
@@ -327,4 +328,15 @@ impl BlobStore {
 /// The object's path in the backend: its id, which is `class/random`.
 fn path(id: &BlobId) -> StorePath {
     StorePath::from(id.as_str())
+}
+
+/// Makes ring the process's rustls crypto provider unless one is installed already.
+///
+/// The S3 client is built on rustls without a provider of its own (the aws-lc-rs one
+/// costs minutes of C compilation on every clean build), so one must be installed
+/// before the first client is made; a provider installed earlier by the host
+/// program wins, which is why the result is ignored. Call it before building an
+/// `object_store` S3 client of your own (tests do, to inspect the raw bucket).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

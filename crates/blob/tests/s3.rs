@@ -90,6 +90,7 @@ impl Moto {
     }
 
     fn fixture(&self, bucket: &str) -> Fixture {
+        blob::install_crypto_provider();
         let backend = AmazonS3Builder::new()
             .with_bucket_name(bucket)
             .with_region(REGION)

@@ -77,6 +77,10 @@ impl Sender {
     /// rustls, and resolves names through a resolver that drops every address the
     /// policy refuses.
     pub fn with_timeouts(policy: AddressPolicy, timeouts: Timeouts) -> Result<Sender, Error> {
+        // reqwest is built without a crypto provider of its own (aws-lc-rs costs
+        // minutes of C compilation on every clean build); ring is installed as the
+        // process default unless the host program installed one already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .redirect(redirect::Policy::none())
             .no_proxy()
