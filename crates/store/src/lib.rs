@@ -21,10 +21,12 @@
 pub mod access_log;
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod faxes;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
+pub mod legal;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

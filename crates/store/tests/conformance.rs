@@ -7,10 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use store::accounts::{self, Account, NewAccount, NumberPlan};
+use store::audit::{self, Broken, NewEntry};
 use store::faxes::{self, FaxFilter, NewDocument, NewFax, RecipientStatus, RecipientUpdate};
 use store::idempotency::{self, Reservation};
 use store::jobs::{self, NewJob};
-use store::{Backend, Error, Store, access_log, api_keys, inbox, sessions, throttle, tokens, webhooks};
+use store::{
+    Backend, Error, Store, access_log, api_keys, inbox, legal, sessions, throttle, tokens, webhooks,
+};
 
 /// A chosen epoch for the tests: 2025-01-01T00:00:00Z.
 const T0: i64 = 1_735_689_600_000;
@@ -89,6 +92,10 @@ conformance!(
     access_log_purge_boundary,
     inbox_isolation_and_lifecycle,
     foreign_keys_are_enforced,
+    audit_chain_verifies_and_names_the_tampered_entry,
+    audit_appends_from_many_tasks_form_one_chain,
+    audit_retention_keeps_the_rest_verifiable,
+    legal_holds_place_and_release,
 );
 
 fn plan() -> NumberPlan {
@@ -866,4 +873,177 @@ async fn foreign_keys_are_enforced(store: &Store) {
     // The store refuses URLs it cannot serve correctly.
     assert!(matches!(Store::connect("sqlite::memory:").await, Err(Error::Invalid(_))));
     assert!(matches!(Store::connect("mysql://localhost/x").await, Err(Error::Invalid(_))));
+}
+
+fn audit_entry<'a>(subject: &'a str, action: &'a str) -> NewEntry<'a> {
+    NewEntry {
+        actor_id: "acct_staff",
+        actor_role: "support",
+        subject_id: Some(subject),
+        action,
+        target: "fax_1",
+        reason: "ticket T-1",
+    }
+}
+
+async fn append_at(store: &Store, entry: &NewEntry<'_>, at: i64) -> audit::Entry {
+    let mut tx = store.begin().await.unwrap();
+    let written = audit::append(&mut tx, entry, at).await.unwrap();
+    tx.commit().await.unwrap();
+    written
+}
+
+async fn verify(store: &Store) -> Result<audit::Verified, Broken> {
+    let mut conn = store.acquire().await.unwrap();
+    audit::verify(&mut conn).await.unwrap()
+}
+
+/// Plays the part of someone with direct database access: the guard triggers go,
+/// so that the hashes are the only defence left.
+async fn drop_audit_guards(store: &Store) {
+    let mut conn = store.acquire().await.unwrap();
+    let statements: &[&str] = match store.backend() {
+        Backend::Sqlite => &["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_prefix_delete_only"],
+        Backend::Postgres => &["DROP TRIGGER audit_log_guard ON audit_log"],
+    };
+    for statement in statements {
+        sqlx::raw_sql(*statement).execute(&mut *conn).await.unwrap();
+    }
+}
+
+async fn audit_chain_verifies_and_names_the_tampered_entry(store: &Store) {
+    let empty = verify(store).await.expect("an empty log verifies");
+    assert_eq!((empty.entries, empty.head_seq), (0, 0));
+    for n in 0..5 {
+        let subject = if n % 2 == 0 { "acct_a" } else { "acct_b" };
+        let written = append_at(store, &audit_entry(subject, "account.view"), T0 + n).await;
+        assert_eq!(written.seq, n + 1);
+    }
+    let verified = verify(store).await.expect("an untouched log verifies");
+    assert_eq!((verified.entries, verified.head_seq, verified.anchor_seq), (5, 5, 0));
+
+    // The database refuses edits and deletions outright.
+    {
+        let mut conn = store.acquire().await.unwrap();
+        assert!(
+            sqlx::query("UPDATE audit_log SET reason = 'nothing' WHERE seq = 3")
+                .execute(&mut *conn)
+                .await
+                .is_err()
+        );
+        assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 5").execute(&mut *conn).await.is_err());
+    }
+    // Users see the entries about themselves, newest first.
+    {
+        let mut conn = store.acquire().await.unwrap();
+        let about_a = audit::about(&mut conn, "acct_a", None, 10).await.unwrap();
+        assert_eq!(about_a.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 3, 1]);
+        let older = audit::about(&mut conn, "acct_a", Some(3), 10).await.unwrap();
+        assert_eq!(older.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1]);
+    }
+
+    drop_audit_guards(store).await;
+    let mut conn = store.acquire().await.unwrap();
+    sqlx::query("UPDATE audit_log SET reason = 'nothing to see' WHERE seq = 3")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(verify(store).await, Err(Broken::Content { seq: 3 }));
+    sqlx::query("UPDATE audit_log SET reason = 'ticket T-1' WHERE seq = 3")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert!(verify(store).await.is_ok(), "restoring the text restores the chain");
+
+    // Rewriting an entry together with its own hash still breaks the next link.
+    let second = audit::list(&mut conn, Some(3), 1).await.unwrap().remove(0);
+    assert_eq!(second.seq, 2);
+    let forged_fields = NewEntry { reason: "forged", ..audit_entry("acct_b", "account.view") };
+    let forged_hash = audit::entry_hash(&second.prev_hash, second.seq, second.at, &forged_fields);
+    sqlx::query("UPDATE audit_log SET reason = 'forged', hash = $1 WHERE seq = 2")
+        .bind(forged_hash)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(verify(store).await, Err(Broken::Link { seq: 3 }));
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&mut *conn).await.unwrap();
+    assert_eq!(verify(store).await, Err(Broken::Gap { after: 1, found: 3 }));
+}
+
+async fn audit_appends_from_many_tasks_form_one_chain(store: &Store) {
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..10 {
+                let subject = format!("acct_{task}");
+                let action = format!("fax.view.{n}");
+                let entry = NewEntry { subject_id: Some(&subject), action: &action, ..audit_entry("", "") };
+                loop {
+                    let mut tx = store.begin().await.unwrap();
+                    let result = match audit::append(&mut tx, &entry, T0 + n).await {
+                        Ok(_) => tx.commit().await.map_err(Error::from),
+                        Err(err) => Err(err),
+                    };
+                    match result {
+                        Ok(()) => break,
+                        Err(err) if err.is_transient() => continue,
+                        Err(err) => panic!("append: {err}"),
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let verified = verify(store).await.expect("concurrent appends form one chain");
+    assert_eq!((verified.entries, verified.head_seq), (80, 80));
+}
+
+async fn audit_retention_keeps_the_rest_verifiable(store: &Store) {
+    for n in 0..6 {
+        append_at(store, &audit_entry("acct_a", "account.view"), T0 + n * DAY).await;
+    }
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(audit::prune_before(&mut tx, T0 + 2 * DAY).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+    let verified = verify(store).await.expect("the rest verifies from the new anchor");
+    assert_eq!((verified.entries, verified.head_seq, verified.anchor_seq), (4, 6, 2));
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(audit::prune_before(&mut tx, T0 + 2 * DAY).await.unwrap(), 0, "a second run removes nothing");
+    tx.commit().await.unwrap();
+    // Removing past the anchor is still refused.
+    let mut conn = store.acquire().await.unwrap();
+    assert!(sqlx::query("DELETE FROM audit_log WHERE seq = 3").execute(&mut *conn).await.is_err());
+    let next = append_at(store, &audit_entry("acct_a", "account.view"), T0 + 7 * DAY).await;
+    assert_eq!(next.seq, 7);
+    assert_eq!(verify(store).await.map(|v| v.entries), Ok(5));
+}
+
+async fn legal_holds_place_and_release(store: &Store) {
+    let a = account(store, "held@example.com").await;
+    let b = account(store, "free@example.com").await;
+    let mut conn = store.acquire().await.unwrap();
+    assert!(!legal::is_held(&mut conn, &a.id).await.unwrap());
+    let first =
+        legal::place(&mut conn, &a.id, Some("lreq_1"), "court order", "acct_staff", T0).await.unwrap();
+    let second = legal::place(&mut conn, &a.id, None, "second matter", "acct_staff", T0 + 1).await.unwrap();
+    assert!(legal::is_held(&mut conn, &a.id).await.unwrap());
+    assert!(!legal::is_held(&mut conn, &b.id).await.unwrap());
+    assert_eq!(legal::held_accounts(&mut conn, 10).await.unwrap(), vec![a.id.clone()]);
+    assert!(
+        legal::held_accounts(&mut conn, 0).await.is_err(),
+        "a list longer than the caller takes is an error"
+    );
+    legal::release(&mut conn, &first.id, "acct_admin", T0 + 2).await.unwrap();
+    assert!(legal::is_held(&mut conn, &a.id).await.unwrap(), "one active hold is enough");
+    assert!(matches!(legal::release(&mut conn, &first.id, "acct_admin", T0 + 3).await, Err(Error::NotFound)));
+    legal::release(&mut conn, &second.id, "acct_admin", T0 + 3).await.unwrap();
+    assert!(!legal::is_held(&mut conn, &a.id).await.unwrap());
+    let history = legal::for_account(&mut conn, &a.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert!(history.iter().all(|h| h.released_at.is_some()));
+    assert_eq!(history[1].request_id.as_deref(), Some("lreq_1"));
+    assert!(legal::active(&mut conn, 10).await.unwrap().is_empty());
 }
