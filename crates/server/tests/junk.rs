@@ -341,7 +341,7 @@ async fn do_not_fax_list_stops_every_sender(h: &Harness) {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0]["remote_ident"], server::junk::SERVICE_IDENT);
     let mut conn = app.store.acquire().await.unwrap();
-    let row = store::inbox::list(&mut conn, &bob.account["id"].as_str().unwrap(), None, 1).await.unwrap();
+    let row = store::inbox::list(&mut conn, bob.account["id"].as_str().unwrap(), None, 1).await.unwrap();
     drop(conn);
     let pages = server::jobs::load_pages(&app, row[0].blob_id.as_deref().unwrap()).await.unwrap();
     let expected = server::junk::code_fax_pages(&code).unwrap();
