@@ -168,6 +168,18 @@ pub const KEYS: &[Key] = &[
         default: "120",
         doc: "Longest a fax may take to render.",
     },
+    Key {
+        section: "limits",
+        name: "faxes_per_minute",
+        default: "30",
+        doc: "Most faxes one account may submit within any 60 seconds; more are refused with 429 `rate_limited` and `Retry-After`. 0: no limit.",
+    },
+    Key {
+        section: "limits",
+        name: "pages_per_day",
+        default: "1000",
+        doc: "Daily page quota of one account: pages × recipients of the faxes queued for dialling per UTC day. A send is refused up front (429 `page_quota_exceeded`) once the day's quota is used; a fax whose rendered pages exceed what remains fails with `page_quota_exceeded` without dialling. 0: no quota.",
+    },
     Key { section: "retry", name: "max_dials", default: "5", doc: "Most call attempts per recipient." },
     Key {
         section: "retry",
@@ -254,6 +266,12 @@ pub const KEYS: &[Key] = &[
         default: "5",
         doc: "Failed logins per account or address within 15 minutes before further attempts are refused.",
     },
+    Key {
+        section: "privacy",
+        name: "truncate_ip",
+        default: "true",
+        doc: "Shorten client addresses before they are written to the access log: IPv4 to its /24, IPv6 to its /48.",
+    },
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,6 +289,7 @@ struct Raw {
     loopback: RawLoopback,
     webhooks: RawWebhooks,
     auth: RawAuth,
+    privacy: RawPrivacy,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -331,6 +350,8 @@ struct RawLimits {
     max_recipients: usize,
     max_pages: u32,
     render_seconds: u64,
+    faxes_per_minute: u32,
+    pages_per_day: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -377,6 +398,12 @@ struct RawAuth {
     session_hours: u64,
     remember_days: u64,
     login_attempts: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    truncate_ip: bool,
 }
 
 /// Where blobs live.
@@ -478,6 +505,15 @@ pub struct UploadLimits {
     pub render_time: Duration,
 }
 
+/// Per-account send limits; 0 in either field means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    /// Most faxes accepted from one account within 60 seconds.
+    pub faxes_per_minute: u32,
+    /// Most pages × recipients queued for dialling per account and UTC day.
+    pub pages_per_day: u64,
+}
+
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -527,6 +563,10 @@ pub struct Config {
     pub remember_lifetime: Duration,
     /// Failed logins allowed per 15 minutes.
     pub login_attempts: u64,
+    /// Per-account send rate and daily page quota.
+    pub send_limits: SendLimits,
+    /// Whether access-log addresses are shortened to /24 (IPv4) or /48 (IPv6).
+    pub truncate_ip: bool,
 }
 
 impl Config {
@@ -681,6 +721,11 @@ impl Config {
             session_lifetime: hours(raw.auth.session_hours.max(1)),
             remember_lifetime: days(raw.auth.remember_days.max(1)),
             login_attempts: raw.auth.login_attempts.max(1),
+            send_limits: SendLimits {
+                faxes_per_minute: raw.limits.faxes_per_minute,
+                pages_per_day: raw.limits.pages_per_day,
+            },
+            truncate_ip: raw.privacy.truncate_ip,
             data_dir,
         })
     }

@@ -64,6 +64,17 @@ pub enum Error {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts; try again in {0} seconds")]
     TooManyRequests(u64),
+    /// A per-account or per-address limit is reached (send rate, daily page quota,
+    /// public forms); answered with 429 and `Retry-After`.
+    #[error("{message}")]
+    Limited {
+        /// Stable code, for example `rate_limited` or `page_quota_exceeded`.
+        code: &'static str,
+        /// What limit was reached.
+        message: String,
+        /// Seconds until trying again can succeed.
+        retry_after: u64,
+    },
     /// A bug or an unexpected state.
     #[error("internal error: {0}")]
     Internal(String),
@@ -85,6 +96,7 @@ impl Error {
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Error::UnsupportedMedia(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
             Error::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Error::Limited { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code),
             Error::Store(store::Error::NotFound) => (StatusCode::NOT_FOUND, "not_found"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -120,7 +132,11 @@ impl IntoResponse for Error {
         let mut response =
             (status, axum::Json(ErrorBody { error: ErrorDetail { code: code.to_owned(), message } }))
                 .into_response();
-        if let Error::TooManyRequests(seconds) = self
+        let retry_after = match &self {
+            Error::TooManyRequests(seconds) | Error::Limited { retry_after: seconds, .. } => Some(*seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -6,6 +6,7 @@
 //! | rendered fax images | deleted with the uploads |
 //! | access log (IP address, user agent, session) | deleted after `retention.access_log_days` (30) |
 //! | sessions, login-throttle entries, idempotency keys | deleted when expired (sessions), after 15 minutes (throttle) and after 7 days (keys) |
+//! | do-not-fax opt-out requests, daily page usage | deleted when the code expires (1 hour), and after the next UTC day |
 //!
 //! Every run takes the time as an argument ([`run_once`]), so tests can stand at
 //! the exact boundary of each rule.
@@ -70,5 +71,9 @@ pub async fn run_once(app: &App, now: i64) -> Result<Report, Error> {
     report.sessions = store::sessions::purge_expired(&mut conn, now).await?;
     store::throttle::purge_before(&mut conn, now - crate::auth::THROTTLE_WINDOW_MS).await?;
     store::idempotency::purge_before(&mut conn, now - IDEMPOTENCY_KEEP_MS).await?;
+    // Junk-fax defence: expired opt-out codes go at once; page usage is kept for the
+    // current and the previous UTC day only (the quota needs today's).
+    store::junk::purge_challenges(&mut conn, now).await?;
+    store::usage::purge_before(&mut conn, store::usage::utc_day(now) - 1).await?;
     Ok(report)
 }

@@ -17,8 +17,10 @@ mod app;
 mod auth;
 pub mod config;
 mod error;
+pub mod ip;
 pub mod janitor;
 pub mod jobs;
+pub mod junk;
 mod secrets;
 pub mod ui;
 

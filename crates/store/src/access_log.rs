@@ -82,3 +82,13 @@ pub async fn for_account(
             .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// The newest entries of all callers, newest first, at most `limit` (clamped to
+/// `1..=MAX_PAGE`): what an operator reviewing abuse sees.
+pub async fn recent(conn: &mut AnyConnection, limit: u32) -> Result<Vec<AccessEntry>, Error> {
+    let rows = sqlx::query("SELECT * FROM access_log ORDER BY at DESC, id DESC LIMIT $1")
+        .bind(page(limit))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}

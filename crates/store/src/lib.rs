@@ -18,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod abuse;
 pub mod access_log;
 pub mod accounts;
 pub mod api_keys;
@@ -26,10 +27,12 @@ pub mod faxes;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
+pub mod junk;
 pub mod legal;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
+pub mod usage;
 pub mod webhooks;
 
 mod error;

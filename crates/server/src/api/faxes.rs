@@ -267,6 +267,7 @@ pub async fn submit(
         }
         numbers.push(number);
     }
+    crate::junk::refuse_do_not_fax(app, &numbers).await?;
     normalise_options(&mut request.options, account)?;
     if request.tags.len() > MAX_TAGS || request.tags.iter().any(|t| t.chars().count() > 50) {
         return Err(Error::invalid(
@@ -357,6 +358,8 @@ async fn store_fax(
             }
         }
     }
+    // Limits after the idempotency check: replaying an accepted request is free.
+    crate::junk::check_send(&mut tx, app, &account.id, now).await?;
     let deadline_at = now + i64::try_from(app.config.retry.deadline.as_millis()).unwrap_or(i64::MAX / 4);
     let fax = store::faxes::create(
         &mut tx,

@@ -26,6 +26,7 @@ pub mod accounts;
 pub mod faxes;
 #[allow(unused_qualifications)]
 pub mod inbox;
+pub mod junk;
 pub mod keys;
 pub mod views;
 
@@ -82,6 +83,12 @@ pub fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::get, inbox::delete))
         .routes(routes!(inbox::pdf))
+        .routes(routes!(junk::report))
+        .routes(routes!(junk::list, junk::add))
+        .routes(routes!(junk::remove))
+        .routes(routes!(junk::opt_out))
+        .routes(routes!(junk::confirm))
+        .routes(routes!(junk::abuse_report))
         .split_for_parts()
 }
 
@@ -106,7 +113,8 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Records each request in the access log: time, client address, user agent,
+/// Records each request in the access log: time, client address (truncated to
+/// its /24 or /48 unless `privacy.truncate_ip` is off), user agent,
 /// a tag of the session cookie, method, route template (never the raw path, which
 /// may hold ids or tokens) and status. The janitor deletes entries after
 /// `retention.access_log_days`.
@@ -116,7 +124,12 @@ async fn access_log(State(app): State<Arc<App>>, request: Request, next: Next) -
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
-    let ip = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    // Shortened before the entry exists (privacy.truncate_ip), so the full address
+    // is never written.
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| crate::ip::for_log(c.0.ip(), app.config.truncate_ip));
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)

@@ -69,10 +69,28 @@ pub(crate) async fn run(
         )
         .await;
     }
+    // The do-not-fax list is checked again right before dialling: a number added
+    // after the fax was accepted is not called.
+    if store::junk::on_do_not_fax(&mut conn, &recipient.number).await? {
+        drop(conn);
+        let refusal =
+            ("do_not_fax", "the number's owner asked not to receive faxes from this service".into());
+        let update = RecipientUpdate::from_current(&recipient);
+        let next = Next::Final(final_failure(&recipient), Some(refusal));
+        return finish_with(app, job, worker, &account, &fax, &recipient, update, None, next).await;
+    }
     let route = app.carrier.route(&recipient.number);
     let answer = match &route {
         Route::Account(number) => match store::accounts::by_fax_number(&mut conn, number).await? {
-            Some(callee) => Answer::Accept { ident: ident_of(&callee.fax_number) },
+            // A caller on the callee's block list is refused before any page.
+            Some(callee) => {
+                let ident = ident_of(&account.fax_number);
+                if crate::junk::refuses(&mut conn, &callee.id, &account.fax_number, &ident).await? {
+                    Answer::Reject
+                } else {
+                    Answer::Accept { ident: ident_of(&callee.fax_number) }
+                }
+            }
             None => Answer::Unassigned,
         },
         _ => Answer::NoAnswer,

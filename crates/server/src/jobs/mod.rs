@@ -1,6 +1,6 @@
 //! Workers over the durable job queue.
 //!
-//! Four kinds of job, each a small JSON payload in `store::jobs`:
+//! Five kinds of job, each a small JSON payload in `store::jobs`:
 //!
 //! | kind | payload | does |
 //! | --- | --- | --- |
@@ -8,6 +8,7 @@
 //! | `dial` | [`DialJob`] | one call to one recipient; records the result, schedules a retry or finishes |
 //! | `mail` | [`MailJob`] | composes and sends one e-mail |
 //! | `webhook` | [`WebhookJob`] | one delivery attempt of a signed event |
+//! | `dnf_code` | [`CodeFaxJob`] | faxes a do-not-fax opt-out code to the number it is for |
 //!
 //! A worker claims a due job under a lease and renews the lease while it works. If
 //! the process dies, the lease runs out and another worker takes the job over. A
@@ -26,9 +27,11 @@ use crate::{App, Error, now_ms};
 
 mod dial;
 mod notify;
+mod optout;
 mod render;
 
 pub use notify::emit_event;
+pub use optout::{CodeFaxJob, enqueue_code_fax};
 
 /// Payload of a `render` job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,7 +168,7 @@ pub struct Worker {
 }
 
 /// The job kinds a worker runs.
-const KINDS: &[&str] = &["render", "dial", "mail", "webhook"];
+const KINDS: &[&str] = &["render", "dial", "mail", "webhook", "dnf_code"];
 
 impl Worker {
     /// A worker named `name` (the lease owner).
@@ -206,6 +209,7 @@ impl Worker {
             "dial" => dial::run(&self.app, &job, &self.name, &cancel).await,
             "mail" => notify::run_mail(&self.app, &job, &self.name).await,
             "webhook" => notify::run_webhook(&self.app, &job, &self.name).await,
+            "dnf_code" => optout::run(&self.app, &job, &self.name, &cancel).await,
             other => Err(Error::Internal(format!("unknown job kind {other:?}"))),
         };
         heartbeat.abort();

@@ -42,6 +42,15 @@ pub(crate) async fn run(app: &App, job: &store::jobs::Job, worker: &str) -> Resu
     let rendered = render_documents(app, &documents, &options, &account).await;
     let now = now_ms();
     let mut tx = app.store.begin().await?;
+    // The daily page quota is charged in the transaction that queues the calls; a
+    // fax that does not fit fails like a document that cannot be converted.
+    let rendered = match rendered {
+        Ok(pages) => match crate::junk::charge_pages(&mut tx, app, &fax.id, pages.len(), now).await? {
+            None => Ok(pages),
+            Some(refusal) => Err(RenderFailure { code: refusal.code, message: refusal.message }),
+        },
+        failed => failed,
+    };
     match rendered {
         Ok(pages) => {
             let count = pages.len() as i64;

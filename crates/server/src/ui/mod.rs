@@ -21,6 +21,8 @@ use crate::api::{accounts, faxes, inbox, keys, views};
 use crate::auth::{self, Caller, MaybeCaller, Via};
 use crate::{App, Error};
 
+mod junk;
+
 /// The UI routes.
 pub fn router() -> Router<Arc<App>> {
     Router::new()
@@ -39,6 +41,7 @@ pub fn router() -> Router<Arc<App>> {
         .route("/keys/{id}/revoke", post(revoke_key))
         .route("/mail", get(mail_page))
         .route("/mail/{name}", get(mail_message))
+        .merge(junk::router())
 }
 
 const STYLE: &str = "
@@ -71,7 +74,7 @@ fn page(title: &str, caller: Option<&Caller>, refresh: bool, body: Markup) -> Ma
                 header {
                     strong { a href="/" { "Ferrofax" } }
                     @if let Some(caller) = caller {
-                        a href="/send" { "Send" } a href="/outbox" { "Outbox" } a href="/inbox" { "Inbox" } a href="/keys" { "API keys" } a href="/mail" { "Mail" }
+                        a href="/send" { "Send" } a href="/outbox" { "Outbox" } a href="/inbox" { "Inbox" } a href="/keys" { "API keys" } a href="/mail" { "Mail" } a href="/block-list" { "Blocked" }
                         span.muted { (caller.account.fax_number) }
                         form method="post" action="/logout" style="margin:0" { button style="margin:0;padding:.3rem .7rem" { "Log out" } }
                     } @else {
@@ -81,7 +84,13 @@ fn page(title: &str, caller: Option<&Caller>, refresh: bool, body: Markup) -> Ma
                 main {
                     h1 { (title) }
                     (body)
-                    p.muted { "Ferrofax uses one cookie to keep you logged in; it ends when you close the browser unless you tick “remember me”." }
+                    footer.muted #cookies {
+                        p { strong { "Cookies: " } "Ferrofax sets one cookie, " code { "ffx_session" } ", and only when you log in. "
+                            "It holds a random token that keeps you logged in, and it ends when you close the browser. "
+                            "Only if you tick “remember me” does it stay on this device, for a limited number of days. "
+                            "There are no tracking, analytics or advertising cookies, and the site works without the remembered cookie." }
+                        p { a href="/do-not-fax" { "Stop faxes to your number" } " · " a href="/abuse" { "Report junk faxes or misuse" } }
+                    }
                 }
             }
         }
@@ -455,6 +464,7 @@ async fn inbox_page(State(app): State<Arc<App>>, caller: Caller) -> Result<Marku
                         td { @if !view.read { strong { "New " } } (view.from_number.clone().or(view.remote_ident.clone()).unwrap_or_else(|| "Unknown sender".into())) br; span.muted { (view.received_at) } }
                         td { (view.pages) " pages" }
                         td { @if view.pdf_available { a href=(format!("/inbox/{}/pdf", view.id)) { "PDF" } } }
+                        td { form method="post" action=(format!("/inbox/{}/junk", view.id)) { button { "Report junk" } } }
                     }
                 }
             }
