@@ -42,6 +42,9 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // One TLS crypto provider for the whole process (ring; see crates/blob), before
+    // any HTTPS client is made.
+    blob::install_crypto_provider();
     match cli.command {
         Command::Image(command) => image_cmd::run(command),
         Command::Fax(command) => fax_cmd::run(command),

@@ -99,6 +99,8 @@ async fn send(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_accepted_fax_survives_a_killed_server() {
     let data = tempfile::tempdir().unwrap();
+    // reqwest carries rustls without a provider of its own (see crates/blob).
+    blob::install_crypto_provider();
     let client = reqwest::Client::new();
     let mut service = start(data.path());
     let (alice, _) = register(&client, &service.base, "alice@example.org").await;

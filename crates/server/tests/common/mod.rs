@@ -108,7 +108,11 @@ impl Harness {
             address,
             // No pooled connections: a request refused mid-upload leaves its connection
             // closed by the server, and a pooled client would reuse it.
-            client: reqwest::Client::builder()
+            // reqwest carries rustls without a provider of its own (see crates/blob).
+            client: {
+                blob::install_crypto_provider();
+                reqwest::Client::builder()
+            }
                 .redirect(reqwest::redirect::Policy::none())
                 .pool_max_idle_per_host(0)
                 .build()
