@@ -332,6 +332,21 @@ impl BlobStore {
         Ok(ids)
     }
 
+    /// The classes that hold objects now (the top-level folders), sorted; names
+    /// that are not valid class names are skipped. A key rotation walks them all, so
+    /// that a class added later is not forgotten.
+    pub async fn classes(&self) -> Result<Vec<String>, Error> {
+        let listing = self.store.list_with_delimiter(None).await.map_err(Error::Storage)?;
+        let mut classes: Vec<String> = listing
+            .common_prefixes
+            .iter()
+            .map(|prefix| prefix.as_ref().to_owned())
+            .filter(|class| id::check_class(class).is_ok())
+            .collect();
+        classes.sort();
+        Ok(classes)
+    }
+
     /// Re-wraps object `id`'s data key under the current master key, leaving its
     /// content bytes unchanged (no re-encryption). Returns `true` if the object was
     /// rewritten, `false` if it was already under the current key.
@@ -346,6 +361,12 @@ impl BlobStore {
         match format::rewrap(&self.keyring.keys(), &self.keyring.current(), id, &stored)? {
             None => Ok(false),
             Some(rewrapped) => {
+                // The object is written back whole. Checking that it still exists just
+                // before narrows the moment in which a concurrent delete could be
+                // undone to the time of one write (see docs/blob.md).
+                if !self.exists(id).await? {
+                    return Err(Error::NotFound(id.clone()));
+                }
                 self.store.put(&path(id), PutPayload::from(rewrapped)).await.map_err(Error::Storage)?;
                 Ok(true)
             }

@@ -4,6 +4,7 @@
 //! for debugging the parts one at a time. This is the only place in the
 //! workspace where errors become `anyhow` reports.
 
+mod admin_keys;
 mod clock;
 mod fax_cmd;
 mod image_cmd;
@@ -34,6 +35,9 @@ enum Command {
     /// Runs the service: HTTP API, web UI, job workers, janitor and the loopback
     /// carrier, with SQLite and local encrypted storage unless configured otherwise.
     Serve(serve_cmd::ServeArgs),
+    /// Operator tasks: master-key rotation.
+    #[command(subcommand)]
+    Admin(admin_keys::AdminCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,5 +47,6 @@ fn main() -> anyhow::Result<()> {
         Command::Fax(command) => fax_cmd::run(command),
         Command::Render(args) => render_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
+        Command::Admin(command) => admin_keys::run(command),
     }
 }

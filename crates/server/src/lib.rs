@@ -19,6 +19,7 @@ pub mod config;
 mod error;
 pub mod janitor;
 pub mod jobs;
+pub mod key_rotation;
 mod secrets;
 pub mod ui;
 
