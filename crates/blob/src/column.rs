@@ -129,7 +129,12 @@ impl ColumnKey {
         let mut key = Zeroizing::new([0u8; KEY_BYTES]);
         key.copy_from_slice(body);
         master_cipher(master)
-            .decrypt_inout_detached(&XNonce::from(nonce), &wrap_aad(master.id(), id), key.as_mut_slice().into(), &tag)
+            .decrypt_inout_detached(
+                &XNonce::from(nonce),
+                &wrap_aad(master.id(), id),
+                key.as_mut_slice().into(),
+                &tag,
+            )
             .map_err(|_| Error::Tampered)?;
         let opened = ColumnKey::from_bytes(*key);
         if opened.id != id {
@@ -151,7 +156,11 @@ impl ColumnKey {
         body.extend_from_slice(plaintext);
         let tag = self
             .cipher()
-            .encrypt_inout_detached(&XNonce::from(nonce), &self.aad(context), (&mut body[NONCE_BYTES..]).into())
+            .encrypt_inout_detached(
+                &XNonce::from(nonce),
+                &self.aad(context),
+                (&mut body[NONCE_BYTES..]).into(),
+            )
             .map_err(|_| Error::Cipher)?;
         body.extend_from_slice(&tag);
         let mut out = String::with_capacity(SEALED_PREFIX.len() + self.id.len() + 1 + body.len() * 4 / 3 + 4);
@@ -186,7 +195,12 @@ impl ColumnKey {
         let tag = Tag::try_from(tag).map_err(|_| Error::Tampered)?;
         let mut plaintext = ciphertext.to_vec();
         self.cipher()
-            .decrypt_inout_detached(&XNonce::from(nonce), &self.aad(context), plaintext.as_mut_slice().into(), &tag)
+            .decrypt_inout_detached(
+                &XNonce::from(nonce),
+                &self.aad(context),
+                plaintext.as_mut_slice().into(),
+                &tag,
+            )
             .map_err(|_| Error::Tampered)?;
         Ok(plaintext)
     }
@@ -268,7 +282,10 @@ mod tests {
         assert!(matches!(key.open(b"accounts.phone\0rcp_1", &sealed), Err(Error::Tampered)));
         assert_ne!(sealed, key.seal(b"fax_recipients.number\0rcp_1", b"+4930123456").expect("seal"));
         let other = ColumnKey::generate().expect("key");
-        assert!(matches!(other.open(b"fax_recipients.number\0rcp_1", &sealed), Err(Error::UnknownKey { .. })));
+        assert!(matches!(
+            other.open(b"fax_recipients.number\0rcp_1", &sealed),
+            Err(Error::UnknownKey { .. })
+        ));
         assert!(matches!(key.open(b"x", "+4930123456"), Err(Error::Tampered)));
         let mut flipped = sealed.clone().into_bytes();
         let last = flipped.len() - 2;

@@ -87,10 +87,7 @@ impl Keyring {
     /// [`MasterKey::load_or_create`]) with the previous keys next to it.
     pub fn load_or_create(path: &Path) -> Result<Keyring, Error> {
         MasterKey::load_or_create(path)?;
-        let keyring = Keyring {
-            state: Arc::new(RwLock::new(load(path)?)),
-            file: Some(path.to_path_buf()),
-        };
+        let keyring = Keyring { state: Arc::new(RwLock::new(load(path)?)), file: Some(path.to_path_buf()) };
         Ok(keyring)
     }
 
@@ -171,7 +168,8 @@ impl Keyring {
         let mut temp_name = String::from(".master-key.");
         push_hex(&mut temp_name, &suffix);
         let temp = parent.join(temp_name);
-        let written = write_new_file(&temp, new.to_base64().as_bytes()).and_then(|()| fs::rename(&temp, path));
+        let written =
+            write_new_file(&temp, new.to_base64().as_bytes()).and_then(|()| fs::rename(&temp, path));
         if written.is_err() {
             let _ = fs::remove_file(&temp);
         }
@@ -308,6 +306,11 @@ mod tests {
         assert!(!ring.retire(&rotated.new_key_id).expect("current is never retired"));
         assert!(ring.retire(first.id()).expect("retire"));
         assert!(ring.previous_ids().is_empty());
-        assert!(matches!(other.find(first.id()), Err(Error::UnknownKey { .. })));
+        // A process that held the old key keeps it in memory; one started now has
+        // only the new key.
+        assert!(other.find(first.id()).is_ok());
+        let fresh = Keyring::load_or_create(&path).expect("a later process");
+        assert!(matches!(fresh.find(first.id()), Err(Error::UnknownKey { .. })));
+        assert_eq!(fresh.keys().len(), 1);
     }
 }

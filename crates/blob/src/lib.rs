@@ -38,10 +38,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
+pub use column::{ColumnKey, MAX_COLUMN_VALUE_BYTES, SEALED_PREFIX, WRAPPED_COLUMN_KEY_BYTES, sealed_key_id};
 pub use id::{BlobId, MAX_CLASS_LEN};
-pub use column::{
-    ColumnKey, MAX_COLUMN_VALUE_BYTES, SEALED_PREFIX, WRAPPED_COLUMN_KEY_BYTES, sealed_key_id,
-};
 pub use key::{MASTER_KEY_BYTES, MasterKey};
 pub use keyring::{Keyring, Rotated};
 

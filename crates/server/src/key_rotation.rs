@@ -93,7 +93,10 @@ pub async fn rotate(
 }
 
 /// How many blobs and column keys each master key wraps, by key id.
-pub async fn wrapped_by_key(store: &store::Store, blobs: &blob::BlobStore) -> Result<BTreeMap<String, u64>, Error> {
+pub async fn wrapped_by_key(
+    store: &store::Store,
+    blobs: &blob::BlobStore,
+) -> Result<BTreeMap<String, u64>, Error> {
     let mut conn = store.acquire().await?;
     let mut counts = store::columns::keys_by_master(&mut conn).await?;
     drop(conn);
@@ -115,7 +118,8 @@ pub async fn retire(store: &store::Store, blobs: &blob::BlobStore) -> Result<Ret
     let keyring = blobs.keyring();
     keyring.reload()?;
     let counts = wrapped_by_key(store, blobs).await?;
-    let mut report = RetireReport { current_key_id: keyring.current().id().to_owned(), ..RetireReport::default() };
+    let mut report =
+        RetireReport { current_key_id: keyring.current().id().to_owned(), ..RetireReport::default() };
     for key_id in keyring.previous_ids() {
         let used = counts.get(&key_id).copied().unwrap_or(0);
         if used > 0 {

@@ -36,9 +36,9 @@ async fn raw_rows(h: &Harness) -> String {
                 // it holds no personal data.
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_sqlx_migrations'",
             )
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap();
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
             for table in tables {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{table}\"")))
                     .fetch_all(&mut *conn)
@@ -61,11 +61,12 @@ async fn raw_rows(h: &Harness) -> String {
                     .await
                     .unwrap();
             for table in tables {
-                let rows: Vec<String> =
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT row_to_json(t)::text FROM \"{table}\" t")))
-                        .fetch_all(&mut *conn)
-                        .await
-                        .unwrap();
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT row_to_json(t)::text FROM \"{table}\" t"
+                )))
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
                 text.push_str(&rows.join("\n"));
             }
         }
@@ -184,7 +185,8 @@ async fn address_book_crud_and_send_to_a_contact(h: &Harness) {
     assert_eq!(response.status(), 422);
     let response = create(&alice, json!({"name": "x".repeat(201), "number": CONTACT})).await.unwrap();
     assert_eq!(response.status(), 422);
-    let response = create(&alice, json!({"name": "x", "number": CONTACT, "note": "n".repeat(2001)})).await.unwrap();
+    let response =
+        create(&alice, json!({"name": "x", "number": CONTACT, "note": "n".repeat(2001)})).await.unwrap();
     assert_eq!(response.status(), 422);
 
     let list = h.get_json(&alice, "/v1/contacts").await;
@@ -206,15 +208,30 @@ async fn address_book_crud_and_send_to_a_contact(h: &Harness) {
     // Another account sees, changes and uses none of them.
     assert_eq!(h.get(&mallory, &format!("/v1/contacts/{id}")).await.status(), 404);
     assert!(h.get_json(&mallory, "/v1/contacts").await.as_array().unwrap().is_empty());
-    let response = h.client.delete(h.url(&format!("/v1/contacts/{id}"))).bearer_auth(&mallory.key).send().await.unwrap();
-    assert_eq!(response.status(), 404);
     let response =
-        h.send_fax(&mallory, vec![("a.pdf", itu_pdf(1))], &[], &[("contact", bob_contact["id"].as_str().unwrap())], None).await;
+        h.client.delete(h.url(&format!("/v1/contacts/{id}"))).bearer_auth(&mallory.key).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let response = h
+        .send_fax(
+            &mallory,
+            vec![("a.pdf", itu_pdf(1))],
+            &[],
+            &[("contact", bob_contact["id"].as_str().unwrap())],
+            None,
+        )
+        .await;
     assert_eq!(response.status(), 422, "another account's contact is not a recipient");
 
     // Sending to a contact id reaches the contact's number.
-    let response =
-        h.send_fax(&alice, vec![("a.pdf", itu_pdf(1))], &[], &[("contact", bob_contact["id"].as_str().unwrap())], None).await;
+    let response = h
+        .send_fax(
+            &alice,
+            vec![("a.pdf", itu_pdf(1))],
+            &[],
+            &[("contact", bob_contact["id"].as_str().unwrap())],
+            None,
+        )
+        .await;
     assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
     let fax: Value = response.json().await.unwrap();
     let fax = h.wait_final(&alice, fax["id"].as_str().unwrap()).await;
@@ -222,7 +239,8 @@ async fn address_book_crud_and_send_to_a_contact(h: &Harness) {
     assert_eq!(fax["recipients"][0]["status"], "delivered");
     assert_eq!(h.get_json(&bob, "/v1/inbox").await["faxes"].as_array().unwrap().len(), 1);
 
-    let response = h.client.delete(h.url(&format!("/v1/contacts/{id}"))).bearer_auth(&alice.key).send().await.unwrap();
+    let response =
+        h.client.delete(h.url(&format!("/v1/contacts/{id}"))).bearer_auth(&alice.key).send().await.unwrap();
     assert_eq!(response.status(), 204);
     assert_eq!(h.get(&alice, &format!("/v1/contacts/{id}")).await.status(), 404);
     if h.backend == Backend::Sqlite {
@@ -317,9 +335,13 @@ async fn rotate_key_while_the_service_runs(h: &Harness) {
     }
     let mut conn = fresh.store.acquire().await.unwrap();
     let account = store::accounts::by_email(&mut conn, "alice@example.com").await.unwrap().unwrap();
-    let faxes = store::faxes::list(&mut conn, &account.id, &store::faxes::FaxFilter { limit: 10, ..Default::default() })
-        .await
-        .unwrap();
+    let faxes = store::faxes::list(
+        &mut conn,
+        &account.id,
+        &store::faxes::FaxFilter { limit: 10, ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!(faxes.len(), 4);
     assert!(faxes.iter().all(|f| f.recipients[0].number == bob.number()));
     drop(conn);

@@ -97,7 +97,8 @@ pub(crate) async fn setup(conn: &mut AnyConnection, keyring: &Keyring) -> Result
         .execute(&mut *conn)
         .await?;
     }
-    let rows = sqlx::query("SELECT id, master_key_id, wrapped_key FROM column_keys").fetch_all(&mut *conn).await?;
+    let rows =
+        sqlx::query("SELECT id, master_key_id, wrapped_key FROM column_keys").fetch_all(&mut *conn).await?;
     for row in &rows {
         let id: String = row.try_get("id")?;
         if loaded(&id).is_some() {
@@ -105,7 +106,9 @@ pub(crate) async fn setup(conn: &mut AnyConnection, keyring: &Keyring) -> Result
         }
         let master_id: String = row.try_get("master_key_id")?;
         let wrapped: Vec<u8> = row.try_get("wrapped_key")?;
-        let master = keyring.find(&master_id).map_err(|_| Error::Crypto("the column key's master key is not loaded"))?;
+        let master = keyring
+            .find(&master_id)
+            .map_err(|_| Error::Crypto("the column key's master key is not loaded"))?;
         let key = ColumnKey::unwrap(&master, &id, &wrapped)
             .map_err(|_| Error::Crypto("the column key does not open with its master key"))?;
         register(key);
@@ -152,7 +155,8 @@ pub(crate) fn seal_opt(
 /// Opens a sealed value of `column` of row `row_id`. A plain or damaged value is
 /// `Corrupt`: every value is sealed when it is written.
 pub(crate) fn open(column: &str, row_id: &str, stored: &str) -> Result<String, Error> {
-    let key_id = blob::sealed_key_id(stored).ok_or_else(|| Error::Corrupt(format!("{column} is not sealed")))?;
+    let key_id =
+        blob::sealed_key_id(stored).ok_or_else(|| Error::Corrupt(format!("{column} is not sealed")))?;
     let key = loaded(key_id).ok_or(Error::Crypto("a value names a column key not loaded in this process"))?;
     let plain = key
         .open(&context(column, row_id), stored)
@@ -188,7 +192,8 @@ pub struct Rewrapped {
 /// the new key, both of which the keyring still holds.
 pub async fn rewrap_keys(conn: &mut AnyConnection, keyring: &Keyring) -> Result<Rewrapped, Error> {
     let master = keyring.current();
-    let rows = sqlx::query("SELECT id, master_key_id, wrapped_key FROM column_keys").fetch_all(&mut *conn).await?;
+    let rows =
+        sqlx::query("SELECT id, master_key_id, wrapped_key FROM column_keys").fetch_all(&mut *conn).await?;
     let mut report = Rewrapped::default();
     for row in &rows {
         let id: String = row.try_get("id")?;
@@ -198,7 +203,9 @@ pub async fn rewrap_keys(conn: &mut AnyConnection, keyring: &Keyring) -> Result<
             continue;
         }
         let wrapped: Vec<u8> = row.try_get("wrapped_key")?;
-        let old = keyring.find(&old_master).map_err(|_| Error::Crypto("the column key's master key is not loaded"))?;
+        let old = keyring
+            .find(&old_master)
+            .map_err(|_| Error::Crypto("the column key's master key is not loaded"))?;
         let key = ColumnKey::unwrap(&old, &id, &wrapped)
             .map_err(|_| Error::Crypto("the column key does not open with its master key"))?;
         let rewrapped = key.wrap(&master).map_err(|_| Error::Crypto("wrapping the column key failed"))?;
@@ -264,9 +271,12 @@ async fn seal_legacy(conn: &mut AnyConnection) -> Result<(), Error> {
                         Some(_) => format!(
                             "UPDATE {table} SET {column} = $2, number_bidx = $4 WHERE {id_column} = $1 AND {column} = $3"
                         ),
-                        None => format!("UPDATE {table} SET {column} = $2 WHERE {id_column} = $1 AND {column} = $3"),
+                        None => format!(
+                            "UPDATE {table} SET {column} = $2 WHERE {id_column} = $1 AND {column} = $3"
+                        ),
                     };
-                    let mut query = sqlx::query(sqlx::AssertSqlSafe(update)).bind(&id).bind(&sealed).bind(&value);
+                    let mut query =
+                        sqlx::query(sqlx::AssertSqlSafe(update)).bind(&id).bind(&sealed).bind(&value);
                     if let Some(index) = index {
                         query = query.bind(index);
                     }

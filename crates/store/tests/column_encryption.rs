@@ -129,7 +129,8 @@ fn digits(number: &str) -> &str {
 async fn personal_columns_are_sealed_in_the_rows(db: Db) {
     let store = Store::connect_with_keys(&db.url, &keyring()).await.expect("connect");
     let mut conn = store.acquire().await.expect("connection");
-    let account = accounts::create(&mut conn, new_account("a@example.com"), &plan(), T0).await.expect("account");
+    let account =
+        accounts::create(&mut conn, new_account("a@example.com"), &plan(), T0).await.expect("account");
     let fax = faxes::create(&mut conn, new_fax(&account.id, RECIPIENT), T0).await.expect("fax");
     let index = columns::number_index(&mut conn, RECIPIENT).await.expect("index");
     jobs::enqueue(
@@ -191,7 +192,8 @@ async fn personal_columns_are_sealed_in_the_rows(db: Db) {
     assert_eq!(book[0].note.as_deref(), Some("prefers fax"));
 
     // The number filter finds the fax by blind index, and only by the exact number.
-    let by_number = |number: &str| FaxFilter { number: Some(number.to_owned()), limit: 10, ..FaxFilter::default() };
+    let by_number =
+        |number: &str| FaxFilter { number: Some(number.to_owned()), limit: 10, ..FaxFilter::default() };
     assert_eq!(faxes::list(&mut conn, &account.id, &by_number(RECIPIENT)).await.expect("list").len(), 1);
     assert!(faxes::list(&mut conn, &account.id, &by_number("+4989333445")).await.expect("list").is_empty());
 }
@@ -199,25 +201,30 @@ async fn personal_columns_are_sealed_in_the_rows(db: Db) {
 async fn sealed_values_do_not_open_in_another_row(db: Db) {
     let store = Store::connect_with_keys(&db.url, &keyring()).await.expect("connect");
     let mut conn = store.acquire().await.expect("connection");
-    let account = accounts::create(&mut conn, new_account("b@example.com"), &plan(), T0).await.expect("account");
+    let account =
+        accounts::create(&mut conn, new_account("b@example.com"), &plan(), T0).await.expect("account");
     let first = faxes::create(&mut conn, new_fax(&account.id, RECIPIENT), T0).await.expect("fax");
     let second = faxes::create(&mut conn, new_fax(&account.id, "+4989000000"), T0).await.expect("fax");
     // Someone with write access to the database copies one row's sealed number
     // into another row, or into the account's phone column.
-    sqlx::query("UPDATE fax_recipients SET number = (SELECT number FROM fax_recipients WHERE id = $1) WHERE id = $2")
-        .bind(&first.recipients[0].id)
-        .bind(&second.recipients[0].id)
-        .execute(&mut *conn)
-        .await
-        .expect("copy");
+    sqlx::query(
+        "UPDATE fax_recipients SET number = (SELECT number FROM fax_recipients WHERE id = $1) WHERE id = $2",
+    )
+    .bind(&first.recipients[0].id)
+    .bind(&second.recipients[0].id)
+    .execute(&mut *conn)
+    .await
+    .expect("copy");
     let moved = faxes::get(&mut conn, &account.id, &second.id).await;
     assert!(matches!(moved, Err(Error::Corrupt(_))), "{moved:?}");
-    sqlx::query("UPDATE accounts SET phone = (SELECT number FROM fax_recipients WHERE id = $1) WHERE id = $2")
-        .bind(&first.recipients[0].id)
-        .bind(&account.id)
-        .execute(&mut *conn)
-        .await
-        .expect("copy");
+    sqlx::query(
+        "UPDATE accounts SET phone = (SELECT number FROM fax_recipients WHERE id = $1) WHERE id = $2",
+    )
+    .bind(&first.recipients[0].id)
+    .bind(&account.id)
+    .execute(&mut *conn)
+    .await
+    .expect("copy");
     assert!(matches!(accounts::by_id(&mut conn, &account.id).await, Err(Error::Corrupt(_))));
     // A plain value slipped into a sealed column is refused, never shown as is.
     sqlx::query("UPDATE fax_recipients SET number = $1 WHERE id = $2")
@@ -233,7 +240,8 @@ async fn plain_values_of_older_databases_are_sealed_in_place(db: Db) {
     let keys = keyring();
     let store = Store::connect_with_keys(&db.url, &keys).await.expect("connect");
     let mut conn = store.acquire().await.expect("connection");
-    let account = accounts::create(&mut conn, new_account("c@example.com"), &plan(), T0).await.expect("account");
+    let account =
+        accounts::create(&mut conn, new_account("c@example.com"), &plan(), T0).await.expect("account");
     let fax = faxes::create(&mut conn, new_fax(&account.id, RECIPIENT), T0).await.expect("fax");
     // Rows as a version before column encryption wrote them.
     sqlx::query("UPDATE accounts SET phone = $1 WHERE id = $2")
@@ -248,7 +256,11 @@ async fn plain_values_of_older_databases_are_sealed_in_place(db: Db) {
         .execute(&mut *conn)
         .await
         .expect("plain number");
-    sqlx::query("UPDATE faxes SET options_json = '{}' WHERE id = $1").bind(&fax.id).execute(&mut *conn).await.expect("plain");
+    sqlx::query("UPDATE faxes SET options_json = '{}' WHERE id = $1")
+        .bind(&fax.id)
+        .execute(&mut *conn)
+        .await
+        .expect("plain");
     sqlx::query(
         "INSERT INTO jobs (id, kind, payload, state, run_at, attempts, concurrency_key, created_at) \
          VALUES ('job_legacy', 'dial', '{}', 'queued', 0, 0, $1, 0)",
@@ -301,9 +313,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 async fn column_key_is_rewrapped_not_replaced(db: Db) {
     let old = MasterKey::generate().expect("key");
     let new = MasterKey::generate().expect("key");
-    let store = Store::connect_with_keys(&db.url, &Keyring::fixed(old.clone(), Vec::new())).await.expect("connect");
+    let store =
+        Store::connect_with_keys(&db.url, &Keyring::fixed(old.clone(), Vec::new())).await.expect("connect");
     let mut conn = store.acquire().await.expect("connection");
-    let account = accounts::create(&mut conn, new_account("d@example.com"), &plan(), T0).await.expect("account");
+    let account =
+        accounts::create(&mut conn, new_account("d@example.com"), &plan(), T0).await.expect("account");
     let counts = columns::keys_by_master(&mut conn).await.expect("counts");
     assert_eq!(counts.get(old.id()), Some(&1));
     let both = Keyring::fixed(new.clone(), vec![old.clone()]);
@@ -316,7 +330,9 @@ async fn column_key_is_rewrapped_not_replaced(db: Db) {
     drop(conn);
     store.close().await;
     // A new process with only the new master key reads what was sealed before.
-    let store = Store::connect_with_keys(&db.url, &Keyring::fixed(new.clone(), Vec::new())).await.expect("new key only");
+    let store = Store::connect_with_keys(&db.url, &Keyring::fixed(new.clone(), Vec::new()))
+        .await
+        .expect("new key only");
     let mut conn = store.acquire().await.expect("connection");
     let read = accounts::by_id(&mut conn, &account.id).await.expect("read").expect("found");
     assert_eq!(read.phone.as_deref(), Some(PHONE));
@@ -331,7 +347,8 @@ async fn column_key_is_rewrapped_not_replaced(db: Db) {
 async fn address_book_limits_and_isolation(db: Db) {
     let store = Store::connect_with_keys(&db.url, &keyring()).await.expect("connect");
     let mut conn = store.acquire().await.expect("connection");
-    let alice = accounts::create(&mut conn, new_account("e@example.com"), &plan(), T0).await.expect("account");
+    let alice =
+        accounts::create(&mut conn, new_account("e@example.com"), &plan(), T0).await.expect("account");
     let bob = accounts::create(&mut conn, new_account("f@example.com"), &plan(), T0).await.expect("account");
     let fields = |name: &str| ContactFields {
         name: name.to_owned(),
@@ -341,13 +358,15 @@ async fn address_book_limits_and_isolation(db: Db) {
     };
     let zed = contacts::create(&mut conn, &alice.id, &fields("Zed"), T0).await.expect("contact");
     contacts::create(&mut conn, &alice.id, &fields("anna"), T0).await.expect("contact");
-    let names: Vec<_> = contacts::list(&mut conn, &alice.id).await.expect("list").into_iter().map(|c| c.name).collect();
+    let names: Vec<_> =
+        contacts::list(&mut conn, &alice.id).await.expect("list").into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["anna", "Zed"]);
     assert!(contacts::list(&mut conn, &bob.id).await.expect("list").is_empty());
     assert!(contacts::get(&mut conn, &bob.id, &zed.id).await.expect("get").is_none());
     assert!(contacts::update(&mut conn, &bob.id, &zed.id, &fields("X"), T0).await.expect("update").is_none());
     assert!(!contacts::delete(&mut conn, &bob.id, &zed.id).await.expect("delete"));
-    let updated = contacts::update(&mut conn, &alice.id, &zed.id, &fields("Zoe"), T0 + 1).await.expect("update");
+    let updated =
+        contacts::update(&mut conn, &alice.id, &zed.id, &fields("Zoe"), T0 + 1).await.expect("update");
     assert_eq!(updated.map(|c| (c.name, c.updated_at)), Some(("Zoe".to_owned(), T0 + 1)));
 
     let too_long = |field: &str| {

@@ -85,12 +85,18 @@ pub struct ContactInput {
 pub fn fields(app: &App, input: ContactInput) -> Result<ContactFields, Error> {
     let name = input.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid("invalid_name", format!("the name must have 1 to {MAX_NAME_CHARS} characters")));
+        return Err(Error::invalid(
+            "invalid_name",
+            format!("the name must have 1 to {MAX_NAME_CHARS} characters"),
+        ));
     }
     let optional = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let company = optional(input.company);
     if company.as_ref().is_some_and(|c| c.chars().count() > MAX_NAME_CHARS) {
-        return Err(Error::invalid("invalid_company", format!("the company may have {MAX_NAME_CHARS} characters")));
+        return Err(Error::invalid(
+            "invalid_company",
+            format!("the company may have {MAX_NAME_CHARS} characters"),
+        ));
     }
     let note = optional(input.note);
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {

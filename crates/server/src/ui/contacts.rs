@@ -96,7 +96,11 @@ async fn add(
     }
 }
 
-async fn delete(State(app): State<Arc<App>>, caller: Caller, Path(id): Path<String>) -> Result<Redirect, Error> {
+async fn delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Redirect, Error> {
     let mut conn = app.store.acquire().await?;
     store::contacts::delete(&mut conn, &caller.account.id, &id).await?;
     Ok(Redirect::to("/contacts"))
