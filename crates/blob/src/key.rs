@@ -132,7 +132,7 @@ impl fmt::Debug for MasterKey {
 }
 
 /// Reads and parses a key file, refusing anything larger than a key file can be.
-fn read_key_file(path: &Path) -> Result<MasterKey, Error> {
+pub(crate) fn read_key_file(path: &Path) -> Result<MasterKey, Error> {
     let key_file_error = |source| Error::KeyFile { path: path.to_path_buf(), source };
     let size = fs::metadata(path).map_err(key_file_error)?.len();
     if size > MAX_KEY_FILE_BYTES {

@@ -18,9 +18,11 @@
 
 #![forbid(unsafe_code)]
 
+mod column;
 mod format;
 mod id;
 mod key;
+mod keyring;
 
 use std::fmt;
 use std::fs;
@@ -36,8 +38,10 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
+pub use column::{ColumnKey, MAX_COLUMN_VALUE_BYTES, SEALED_PREFIX, WRAPPED_COLUMN_KEY_BYTES, sealed_key_id};
 pub use id::{BlobId, MAX_CLASS_LEN};
 pub use key::{MASTER_KEY_BYTES, MasterKey};
+pub use keyring::{Keyring, Rotated};
 
 /// Largest plaintext stored in one object: 128 MiB.
 ///
@@ -105,6 +109,10 @@ pub enum Error {
     /// The cipher refused its input (only possible for inputs far beyond the limits).
     #[error("encryption failed")]
     Cipher,
+    /// A key rotation was asked of a keyring given in memory (`FERROFAX_MASTER_KEY`),
+    /// which has no file to rotate.
+    #[error("the master key was given in memory, not in a key file, so it cannot be rotated here")]
+    FixedKeyring,
     /// The storage backend failed (I/O, network, permissions, configuration).
     #[error("object storage: {0}")]
     Storage(#[source] object_store::Error),
@@ -159,19 +167,17 @@ impl fmt::Debug for Location {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
-    /// The key new objects are wrapped with; it is also `keys[0]`.
-    current: MasterKey,
-    /// Every key objects may be wrapped with: the current one first, then previous
-    /// ones kept for reading (and re-wrapping) objects written before a rotation.
-    keys: Arc<[MasterKey]>,
+    /// The key new objects are wrapped with, and the previous ones kept for reading
+    /// (and re-wrapping) objects written before a rotation. Shared with whoever
+    /// else holds the keyring, and re-read from its files when they change.
+    keyring: Keyring,
 }
 
 impl fmt::Debug for BlobStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlobStore")
             .field("store", &self.store.to_string())
-            .field("current_key", &self.current.id())
-            .field("keys", &self.keys.len())
+            .field("keyring", &self.keyring)
             .finish()
     }
 }
@@ -193,6 +199,14 @@ impl BlobStore {
         current: MasterKey,
         previous: Vec<MasterKey>,
     ) -> Result<BlobStore, Error> {
+        BlobStore::with_keyring(location, Keyring::fixed(current, previous))
+    }
+
+    /// Opens the store with a keyring, which may change while the store is in use:
+    /// new objects are wrapped with its current key at the time of each `put`, and
+    /// an object naming a key the keyring does not hold makes it re-read its files
+    /// once (see [`Keyring`]).
+    pub fn with_keyring(location: &Location, keyring: Keyring) -> Result<BlobStore, Error> {
         let store: Arc<dyn ObjectStore> = match location {
             Location::Local { root } => {
                 let folder_error = |source| Error::Folder { path: root.clone(), source };
@@ -214,14 +228,17 @@ impl BlobStore {
                 Arc::new(builder.build().map_err(Error::Storage)?)
             }
         };
-        let mut keys = vec![current.clone()];
-        keys.extend(previous.into_iter().filter(|key| key.id() != current.id()));
-        Ok(BlobStore { store, current, keys: keys.into() })
+        Ok(BlobStore { store, keyring })
     }
 
-    /// The id of the key new objects are wrapped with.
-    pub fn current_key_id(&self) -> &str {
-        self.current.id()
+    /// The id of the key new objects are wrapped with now.
+    pub fn current_key_id(&self) -> String {
+        self.keyring.current().id().to_owned()
+    }
+
+    /// The keyring this store wraps and unwraps with.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
     }
 
     /// Encrypts `data` and stores it under a new random id in `class`.
@@ -230,7 +247,10 @@ impl BlobStore {
             return Err(Error::TooLarge { size: data.len() as u64 });
         }
         let id = BlobId::random(class)?;
-        let sealed = format::seal(&self.current, &id, data)?;
+        // One `stat` of the key file: after a rotation by another process, new
+        // objects are wrapped with the new key from this write on.
+        self.keyring.refresh()?;
+        let sealed = format::seal(&self.keyring.current(), &id, data)?;
         self.store.put(&path(&id), PutPayload::from(sealed)).await.map_err(Error::Storage)?;
         Ok(id)
     }
@@ -242,7 +262,18 @@ impl BlobStore {
     /// and [`Error::UnknownKey`] if the object names a master key this store lacks.
     pub async fn get(&self, id: &BlobId) -> Result<Vec<u8>, Error> {
         let stored = self.fetch(id).await?;
-        format::open(&self.keys, id, &stored)
+        self.learn_key_of(&stored)?;
+        format::open(&self.keyring.keys(), id, &stored)
+    }
+
+    /// Makes sure the keyring holds the key a stored object names, re-reading the
+    /// key files if it does not (another process rotated the key). Damaged headers
+    /// are left for `format` to report.
+    fn learn_key_of(&self, stored: &[u8]) -> Result<(), Error> {
+        match format::key_id(stored) {
+            Ok(key_id) => self.keyring.find(key_id).map(drop),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Deletes object `id`; deleting an object that does not exist succeeds.
@@ -299,6 +330,21 @@ impl BlobStore {
         Ok(ids)
     }
 
+    /// The classes that hold objects now (the top-level folders), sorted; names
+    /// that are not valid class names are skipped. A key rotation walks them all, so
+    /// that a class added later is not forgotten.
+    pub async fn classes(&self) -> Result<Vec<String>, Error> {
+        let listing = self.store.list_with_delimiter(None).await.map_err(Error::Storage)?;
+        let mut classes: Vec<String> = listing
+            .common_prefixes
+            .iter()
+            .map(|prefix| prefix.as_ref().to_owned())
+            .filter(|class| id::check_class(class).is_ok())
+            .collect();
+        classes.sort();
+        Ok(classes)
+    }
+
     /// Re-wraps object `id`'s data key under the current master key, leaving its
     /// content bytes unchanged (no re-encryption). Returns `true` if the object was
     /// rewritten, `false` if it was already under the current key.
@@ -308,9 +354,17 @@ impl BlobStore {
     /// run while nothing deletes (the janitor paused, or the service stopped).
     pub async fn rewrap(&self, id: &BlobId) -> Result<bool, Error> {
         let stored = self.fetch(id).await?;
-        match format::rewrap(&self.keys, &self.current, id, &stored)? {
+        self.keyring.refresh()?;
+        self.learn_key_of(&stored)?;
+        match format::rewrap(&self.keyring.keys(), &self.keyring.current(), id, &stored)? {
             None => Ok(false),
             Some(rewrapped) => {
+                // The object is written back whole. Checking that it still exists just
+                // before narrows the moment in which a concurrent delete could be
+                // undone to the time of one write (see docs/blob.md).
+                if !self.exists(id).await? {
+                    return Err(Error::NotFound(id.clone()));
+                }
                 self.store.put(&path(id), PutPayload::from(rewrapped)).await.map_err(Error::Storage)?;
                 Ok(true)
             }

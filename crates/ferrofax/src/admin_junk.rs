@@ -5,26 +5,15 @@
 //! need no running service; a running one sees the changes at once, because the
 //! send path and the dial worker read the list on every fax.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::Context;
 use server::api::views::rfc3339;
 use server::junk::admin::Operator;
 
-/// Arguments of `ferrofax admin`.
-#[derive(Debug, clap::Args)]
-pub struct AdminArgs {
-    /// Configuration file (TOML), as for `ferrofax serve`. Also read from
-    /// FERROFAX_CONFIG; the FERROFAX_* variables apply as well.
-    #[arg(long, env = "FERROFAX_CONFIG", global = true)]
-    config: Option<PathBuf>,
-    #[command(subcommand)]
-    command: AdminCommand,
-}
-
-/// Operator tasks.
+/// The junk-fax groups of `ferrofax admin`.
 #[derive(Debug, clap::Subcommand)]
-pub enum AdminCommand {
+pub enum JunkCommand {
     /// The operator-wide do-not-fax list: numbers nobody can fax.
     #[command(subcommand, name = "do-not-fax")]
     DoNotFax(DoNotFaxCommand),
@@ -70,34 +59,34 @@ pub enum AbuseCommand {
 }
 
 /// Runs one admin command.
-pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let config = server::Config::load(args.config.as_deref()).context("loading the configuration")?;
+pub fn run(command: JunkCommand, config: Option<&Path>) -> anyhow::Result<()> {
+    let config = server::Config::load(config).context("loading the configuration")?;
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
         let operator = Operator::open(&config).await.context("opening the database")?;
         let now = server::now_ms();
-        match args.command {
-            AdminCommand::DoNotFax(DoNotFaxCommand::Add { number }) => {
+        match command {
+            JunkCommand::DoNotFax(DoNotFaxCommand::Add { number }) => {
                 let (number, added) = operator.do_not_fax_add(&number, now).await?;
                 println!(
                     "{number} {}",
                     if added { "added to the do-not-fax list" } else { "was on the list already" }
                 );
             }
-            AdminCommand::DoNotFax(DoNotFaxCommand::Remove { number }) => {
+            JunkCommand::DoNotFax(DoNotFaxCommand::Remove { number }) => {
                 let (number, removed) = operator.do_not_fax_remove(&number).await?;
                 if !removed {
                     anyhow::bail!("{number} is not on the do-not-fax list");
                 }
                 println!("{number} removed from the do-not-fax list");
             }
-            AdminCommand::DoNotFax(DoNotFaxCommand::List) => {
+            JunkCommand::DoNotFax(DoNotFaxCommand::List) => {
                 for entry in operator.do_not_fax_list().await? {
                     println!("{}\t{}\t{}", entry.number, entry.source, rfc3339(entry.created_at));
                 }
             }
-            AdminCommand::Abuse(AbuseCommand::List { all }) => {
+            JunkCommand::Abuse(AbuseCommand::List { all }) => {
                 for report in operator.abuse_list(all).await? {
                     let status = match report.closed_at {
                         Some(at) => format!("closed {}", rfc3339(at)),
@@ -116,7 +105,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
                     }
                 }
             }
-            AdminCommand::Abuse(AbuseCommand::Close { id, note }) => {
+            JunkCommand::Abuse(AbuseCommand::Close { id, note }) => {
                 if !operator.abuse_close(&id, note.as_deref(), now).await? {
                     anyhow::bail!("no open abuse report {id}");
                 }

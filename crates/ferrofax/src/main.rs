@@ -1,11 +1,13 @@
 //! The `ferrofax` binary: one executable, several roles, chosen by subcommand.
 //!
 //! `serve` runs the service; `admin` changes what the service enforces (the
-//! do-not-fax list, abuse reports); `image`, `render` and `fax` are tools for
+//! do-not-fax list, abuse reports, keys); `image`, `render` and `fax` are tools for
 //! operators and for debugging the parts one at a time. This is the only place in the
 //! workspace where errors become `anyhow` reports.
 
+mod admin;
 mod admin_junk;
+mod admin_keys;
 mod clock;
 mod fax_cmd;
 mod image_cmd;
@@ -33,8 +35,9 @@ enum Command {
     /// Renders documents (PDF, Office, text, images, fax TIFFs) into one fax TIFF,
     /// with an optional cover page, header line and PNG previews.
     Render(render_cmd::RenderArgs),
-    /// Operator tasks on the service's database: the do-not-fax list, abuse reports.
-    Admin(admin_junk::AdminArgs),
+    /// Operator tasks on the service's database and keys: the do-not-fax list,
+    /// abuse reports, master-key rotation.
+    Admin(admin::AdminArgs),
     /// Runs the service: HTTP API, web UI, job workers, janitor and the loopback
     /// carrier, with SQLite and local encrypted storage unless configured otherwise.
     Serve(serve_cmd::ServeArgs),
@@ -50,6 +53,6 @@ fn main() -> anyhow::Result<()> {
         Command::Fax(command) => fax_cmd::run(command),
         Command::Render(args) => render_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
-        Command::Admin(args) => admin_junk::run(args),
+        Command::Admin(args) => admin::run(args),
     }
 }

@@ -41,11 +41,16 @@ impl App {
                 std::fs::create_dir_all(parent)?;
             }
         }
-        let store = store::Store::connect(&config.database_url).await?;
-        let key = match std::env::var("FERROFAX_MASTER_KEY") {
-            Ok(encoded) if !encoded.is_empty() => blob::MasterKey::from_base64(&encoded)?,
-            _ => blob::MasterKey::load_or_create(&config.master_key_file)?,
+        // The keyring is kept in files (`master_key_file` and the previous keys next
+        // to it) so that `ferrofax admin rotate-key` can rotate it under a running
+        // service; a key given in the environment is fixed for the process.
+        let keyring = match std::env::var("FERROFAX_MASTER_KEY") {
+            Ok(encoded) if !encoded.is_empty() => {
+                blob::Keyring::fixed(blob::MasterKey::from_base64(&encoded)?, Vec::new())
+            }
+            _ => blob::Keyring::load_or_create(&config.master_key_file)?,
         };
+        let store = store::Store::connect_with_keys(&config.database_url, &keyring).await?;
         let location = match &config.blob {
             BlobLocation::Local(root) => {
                 std::fs::create_dir_all(root)?;
@@ -62,7 +67,7 @@ impl App {
                 }
             }
         };
-        let blobs = blob::BlobStore::open(&location, key)?;
+        let blobs = blob::BlobStore::with_keyring(&location, keyring)?;
         let from = parse_mailbox(&config.mail_from)?;
         let transport = match &config.mail {
             MailTransport::Outbox(dir) => {

@@ -21,6 +21,7 @@ pub mod ip;
 pub mod janitor;
 pub mod jobs;
 pub mod junk;
+pub mod key_rotation;
 mod secrets;
 pub mod ui;
 

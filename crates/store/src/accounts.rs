@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection, Row};
 
 use crate::Error;
+use crate::columns::{self, open_opt, seal_opt};
 use crate::error::is_unique_violation;
 use crate::util::{debug_redacted, flag, int, new_id};
 
@@ -96,11 +97,12 @@ impl NumberPlan {
 }
 
 fn from_row(row: &AnyRow) -> Result<Account, Error> {
+    let id: String = row.try_get("id")?;
     Ok(Account {
-        id: row.try_get("id")?,
+        phone: open_opt("accounts.phone", &id, row.try_get("phone")?)?,
+        id,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
-        phone: row.try_get("phone")?,
         fax_number: row.try_get("fax_number")?,
         password_hash: row.try_get("password_hash")?,
         email_verified_at: row.try_get("email_verified_at")?,
@@ -136,6 +138,7 @@ pub async fn create(
     let (first, last) = numbers.check()?;
     let email = new.email.to_lowercase();
     let id = new_id("acc", now);
+    let phone = seal_opt(&*columns::current(conn).await?, "accounts.phone", &id, new.phone.as_deref())?;
     for _ in 0..ALLOCATION_ATTEMPTS {
         let seq: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(c) FROM ( \
@@ -168,7 +171,7 @@ pub async fn create(
         .bind(&id)
         .bind(&new.name)
         .bind(&email)
-        .bind(new.phone.as_deref())
+        .bind(phone.as_deref())
         .bind(&fax_number)
         .bind(&numbers.prefix)
         .bind(seq)
@@ -258,6 +261,7 @@ pub async fn update_profile(
     name: &str,
     phone: Option<&str>,
 ) -> Result<(), Error> {
+    let phone = seal_opt(&*columns::current(conn).await?, "accounts.phone", id, phone)?;
     let done = sqlx::query("UPDATE accounts SET name = $2, phone = $3 WHERE id = $1")
         .bind(id)
         .bind(name)

@@ -26,6 +26,10 @@ pub enum Error {
     /// Bringing the schema up to date failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Column encryption could not be set up or used (a missing or wrong master key,
+    /// no random numbers); the string says which, never a value.
+    #[error("column encryption: {0}")]
+    Crypto(&'static str),
     /// A stored row does not decode (an unknown status, malformed JSON…).
     #[error("corrupt row: {0}")]
     Corrupt(String),

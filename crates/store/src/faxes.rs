@@ -5,6 +5,7 @@ use std::fmt;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::columns::{self, open, open_opt, seal, seal_opt};
 use crate::util::{debug_redacted, flag, new_id, page};
 use crate::{Error, MAX_PAGE, jobs};
 
@@ -239,17 +240,18 @@ fn status_from(text: &str) -> Result<RecipientStatus, Error> {
 fn recipient_from_row(row: &AnyRow) -> Result<Recipient, Error> {
     let status: String = row.try_get("status")?;
     let ecm: Option<i64> = row.try_get("ecm")?;
+    let id: String = row.try_get("id")?;
     Ok(Recipient {
-        id: row.try_get("id")?,
+        number: open("fax_recipients.number", &id, &row.try_get::<String, _>("number")?)?,
+        remote_ident: open_opt("fax_recipients.remote_ident", &id, row.try_get("remote_ident")?)?,
+        id,
         fax_id: row.try_get("fax_id")?,
-        number: row.try_get("number")?,
         status: status_from(&status)?,
         error_code: row.try_get("error_code")?,
         error_message: row.try_get("error_message")?,
         pages_sent: row.try_get("pages_sent")?,
         rate: row.try_get("rate")?,
         ecm: ecm.map(flag),
-        remote_ident: row.try_get("remote_ident")?,
         duration_ms: row.try_get("duration_ms")?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
@@ -284,11 +286,12 @@ fn fax_from_row(row: &AnyRow) -> Result<Fax, Error> {
     })?;
     let code: Option<String> = row.try_get("render_error_code")?;
     let message: Option<String> = row.try_get("render_error_message")?;
+    let id: String = row.try_get("id")?;
     Ok(Fax {
-        id: row.try_get("id")?,
+        options_json: open("faxes.options_json", &id, &row.try_get::<String, _>("options_json")?)?,
+        id,
         account_id: row.try_get("account_id")?,
         created_at: row.try_get("created_at")?,
-        options_json: row.try_get("options_json")?,
         client_reference: row.try_get("client_reference")?,
         tags,
         callback_url: row.try_get("callback_url")?,
@@ -331,6 +334,8 @@ pub async fn create(conn: &mut AnyConnection, new: NewFax, now: i64) -> Result<F
     // Serialising a list of strings cannot fail; the error is mapped rather than unwrapped.
     let tags_json = serde_json::to_string(&tags).map_err(|_| Error::Invalid("tags"))?;
     let fax_id = new_id("fax", now);
+    let key = columns::current(conn).await?;
+    let options_json = seal(&key, "faxes.options_json", &fax_id, &new.options_json)?;
     let row = sqlx::query(
         "INSERT INTO faxes (id, account_id, created_at, updated_at, options_json, client_reference, tags_json, \
              callback_url) \
@@ -339,7 +344,7 @@ pub async fn create(conn: &mut AnyConnection, new: NewFax, now: i64) -> Result<F
     .bind(&fax_id)
     .bind(&new.account_id)
     .bind(now)
-    .bind(&new.options_json)
+    .bind(&options_json)
     .bind(new.client_reference.as_deref())
     .bind(&tags_json)
     .bind(new.callback_url.as_deref())
@@ -369,17 +374,19 @@ pub async fn create(conn: &mut AnyConnection, new: NewFax, now: i64) -> Result<F
         .await?;
     }
     for (position, number) in (0_i64..).zip(&new.recipients) {
+        let id = new_id("rcp", now);
         let row = sqlx::query(
             "INSERT INTO fax_recipients (id, fax_id, position, number, status, pages_sent, attempts, deadline_at, \
-                 updated_at) \
-             VALUES ($1, $2, $3, $4, 'queued', 0, 0, $5, $6) RETURNING *",
+                 updated_at, number_bidx) \
+             VALUES ($1, $2, $3, $4, 'queued', 0, 0, $5, $6, $7) RETURNING *",
         )
-        .bind(new_id("rcp", now))
+        .bind(&id)
         .bind(&fax_id)
         .bind(position)
-        .bind(number)
+        .bind(seal(&key, "fax_recipients.number", &id, number)?)
         .bind(new.deadline_at)
         .bind(now)
+        .bind(key.blind_index(columns::NUMBER_DOMAIN, number.as_bytes()))
         .fetch_one(&mut *conn)
         .await?;
         fax.recipients.push(recipient_from_row(&row)?);
@@ -415,7 +422,12 @@ pub async fn get_any(conn: &mut AnyConnection, fax_id: &str) -> Result<Option<Fa
 /// (clamped to `1..=MAX_PAGE`). For the next page, pass the last id as `before_id`.
 pub async fn list(conn: &mut AnyConnection, account_id: &str, filter: &FaxFilter) -> Result<Vec<Fax>, Error> {
     // Each optional condition is written `($n IS NULL OR …)` so one static statement
-    // serves every combination of filters.
+    // serves every combination of filters. Numbers are sealed: the filter compares
+    // blind indexes.
+    let number_index = match filter.number.as_deref() {
+        Some(number) => Some(columns::number_index(conn, number).await?),
+        None => None,
+    };
     let rows = sqlx::query(
         "SELECT f.* FROM faxes f \
          WHERE f.account_id = $1 \
@@ -423,7 +435,7 @@ pub async fn list(conn: &mut AnyConnection, account_id: &str, filter: &FaxFilter
            AND ($3 IS NULL OR f.created_at >= $3) \
            AND ($4 IS NULL OR f.created_at < $4) \
            AND ($5 IS NULL OR EXISTS (SELECT 1 FROM fax_recipients r WHERE r.fax_id = f.id AND r.status = $5)) \
-           AND ($6 IS NULL OR EXISTS (SELECT 1 FROM fax_recipients r WHERE r.fax_id = f.id AND r.number = $6)) \
+           AND ($6 IS NULL OR EXISTS (SELECT 1 FROM fax_recipients r WHERE r.fax_id = f.id AND r.number_bidx = $6)) \
            AND ($7 IS NULL OR EXISTS (SELECT 1 FROM fax_tags t WHERE t.fax_id = f.id AND t.tag = $7)) \
          ORDER BY f.id DESC \
          LIMIT $8",
@@ -433,7 +445,7 @@ pub async fn list(conn: &mut AnyConnection, account_id: &str, filter: &FaxFilter
     .bind(filter.since)
     .bind(filter.until)
     .bind(filter.status.map(RecipientStatus::as_str))
-    .bind(filter.number.as_deref())
+    .bind(number_index.as_deref())
     .bind(filter.tag.as_deref())
     .bind(page(filter.limit))
     .fetch_all(&mut *conn)
@@ -530,6 +542,15 @@ pub async fn update_recipient(
     now: i64,
 ) -> Result<bool, Error> {
     let completed_at = update.status.is_final().then_some(now);
+    let remote_ident = match update.remote_ident.as_deref() {
+        Some(ident) => seal_opt(
+            &*columns::current(conn).await?,
+            "fax_recipients.remote_ident",
+            recipient_id,
+            Some(ident),
+        )?,
+        None => None,
+    };
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE fax_recipients SET status = $2, error_code = $3, error_message = $4, pages_sent = $5, rate = $6, \
              ecm = $7, remote_ident = $8, duration_ms = $9, attempts = $10, next_attempt_at = $11, \
@@ -543,7 +564,7 @@ pub async fn update_recipient(
     .bind(update.pages_sent)
     .bind(update.rate)
     .bind(update.ecm.map(i64::from))
-    .bind(update.remote_ident.as_deref())
+    .bind(remote_ident.as_deref())
     .bind(update.duration_ms)
     .bind(update.attempts)
     .bind(update.next_attempt_at)

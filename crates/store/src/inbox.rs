@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::Error;
+use crate::columns::{self, open_opt, seal_opt};
 use crate::util::{debug_redacted, flag, new_id, page};
 
 /// One received fax.
@@ -44,11 +45,12 @@ debug_redacted!(NewReceived { account_id, pages, blob_id, rate, ecm, duration_ms
 
 fn from_row(row: &AnyRow) -> Result<Received, Error> {
     let ecm: Option<i64> = row.try_get("ecm")?;
+    let id: String = row.try_get("id")?;
     Ok(Received {
-        id: row.try_get("id")?,
+        from_number: open_opt("received_faxes.from_number", &id, row.try_get("from_number")?)?,
+        remote_ident: open_opt("received_faxes.remote_ident", &id, row.try_get("remote_ident")?)?,
+        id,
         account_id: row.try_get("account_id")?,
-        from_number: row.try_get("from_number")?,
-        remote_ident: row.try_get("remote_ident")?,
         pages: row.try_get("pages")?,
         blob_id: row.try_get("blob_id")?,
         received_at: row.try_get("received_at")?,
@@ -61,15 +63,19 @@ fn from_row(row: &AnyRow) -> Result<Received, Error> {
 
 /// Stores a received fax, unread.
 pub async fn create(conn: &mut AnyConnection, new: NewReceived, now: i64) -> Result<Received, Error> {
+    let id = new_id("rcv", now);
+    let key = columns::current(conn).await?;
+    let from_number = seal_opt(&key, "received_faxes.from_number", &id, new.from_number.as_deref())?;
+    let remote_ident = seal_opt(&key, "received_faxes.remote_ident", &id, new.remote_ident.as_deref())?;
     let row = sqlx::query(
         "INSERT INTO received_faxes (id, account_id, from_number, remote_ident, pages, blob_id, received_at, rate, \
              ecm, duration_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
     )
-    .bind(new_id("rcv", now))
+    .bind(&id)
     .bind(&new.account_id)
-    .bind(new.from_number.as_deref())
-    .bind(new.remote_ident.as_deref())
+    .bind(from_number.as_deref())
+    .bind(remote_ident.as_deref())
     .bind(new.pages)
     .bind(new.blob_id.as_deref())
     .bind(now)

@@ -23,6 +23,8 @@ pub mod access_log;
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod columns;
+pub mod contacts;
 pub mod faxes;
 pub mod idempotency;
 pub mod inbox;
@@ -99,7 +101,20 @@ impl Store {
     /// SQLite runs in WAL mode (readers do not block the writer) with foreign keys
     /// on and a busy timeout of 15 s. `sqlite::memory:` is refused, because every
     /// pooled connection would get its own empty database.
+    ///
+    /// Encrypted columns (see [`columns`]) use a master key made for this process
+    /// only: a database first opened here cannot be read by another process. This is
+    /// for tests and one-off tools; the service opens its database with
+    /// [`Store::connect_with_keys`].
     pub async fn connect(url: &str) -> Result<Store, Error> {
+        Store::connect_with_keys(url, &columns::ephemeral_keyring()?).await
+    }
+
+    /// Connects as [`Store::connect`] does, and opens the database's column key with
+    /// `keyring` (creating and wrapping the key under its current master key on first
+    /// use). Values stored in the clear by a version before column encryption are
+    /// sealed in place here.
+    pub async fn connect_with_keys(url: &str, keyring: &blob::Keyring) -> Result<Store, Error> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -150,6 +165,9 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
+        let mut conn = pool.acquire().await?;
+        columns::setup(&mut conn, keyring).await?;
+        drop(conn);
         Ok(Store { pool, backend })
     }
 

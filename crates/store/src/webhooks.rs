@@ -4,6 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::Error;
+use crate::columns::{self, open, seal};
 use crate::util::{debug_redacted, new_id, page};
 
 /// One event to deliver to one URL, with its attempts so far.
@@ -31,12 +32,13 @@ debug_redacted!(Delivery {
 });
 
 fn from_row(row: &AnyRow) -> Result<Delivery, Error> {
+    let id: String = row.try_get("id")?;
     Ok(Delivery {
-        id: row.try_get("id")?,
+        payload: open("webhook_deliveries.payload", &id, &row.try_get::<String, _>("payload")?)?,
+        id,
         account_id: row.try_get("account_id")?,
         url: row.try_get("url")?,
         event_type: row.try_get("event_type")?,
-        payload: row.try_get("payload")?,
         created_at: row.try_get("created_at")?,
         attempts: row.try_get("attempts")?,
         last_status: row.try_get("last_status")?,
@@ -56,12 +58,14 @@ pub async fn create(
     payload: &str,
     now: i64,
 ) -> Result<Delivery, Error> {
+    let id = new_id("whd", now);
+    let payload = seal(&*columns::current(conn).await?, "webhook_deliveries.payload", &id, payload)?;
     let row = sqlx::query(
         "INSERT INTO webhook_deliveries (id, account_id, url, event_type, payload, created_at, attempts, \
              next_attempt_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 0, $6) RETURNING *",
     )
-    .bind(new_id("whd", now))
+    .bind(&id)
     .bind(account_id)
     .bind(url)
     .bind(event_type)

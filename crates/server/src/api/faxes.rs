@@ -79,6 +79,8 @@ pub struct SendRequest {
     pub client_reference: Option<String>,
     /// Callback URL.
     pub callback_url: Option<String>,
+    /// Address-book contact ids whose numbers are added to the recipients.
+    pub contacts: Vec<String>,
 }
 
 /// The multipart form of `POST /v1/faxes` (for the OpenAPI document).
@@ -90,6 +92,8 @@ pub struct SendForm {
     pub file: Vec<String>,
     /// Recipient numbers in E.164 (`+4930…`); repeat the field or separate with commas.
     pub to: Vec<String>,
+    /// Recipients from the address book: contact ids (`con_…`); repeat the field for several.
+    pub contact: Vec<String>,
     /// Header line template, e.g. `{date} {time} {tz}  From: {sender_name} {sender_number}  To: {recipient}  Page {page}/{pages}`.
     pub header: Option<String>,
     /// `standard`, `fine` (default) or `superfine`.
@@ -186,6 +190,9 @@ async fn parse_multipart(app: &App, mut multipart: Multipart) -> Result<SendRequ
                     request.to.push(number.to_owned());
                 }
             }
+            "contact" => request.contacts.extend(
+                value.split([',', ';', '\n']).map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+            ),
             "header" => request.options.header = Some(value).filter(|v| !v.is_empty()),
             "resolution" => request.options.resolution = value,
             "paper" => request.options.paper = value,
@@ -250,6 +257,11 @@ pub async fn submit(
     idempotency_key: Option<&str>,
 ) -> Result<store::faxes::Fax, Error> {
     let limits = app.config.limits;
+    if request.contacts.len() > limits.max_recipients {
+        return Err(Error::TooLarge(format!("a fax may have at most {} recipients", limits.max_recipients)));
+    }
+    let from_book = super::contacts::numbers_of(app, &account.id, &request.contacts).await?;
+    request.to.extend(from_book);
     if request.files.is_empty() {
         return Err(Error::invalid("no_files", "attach at least one document"));
     }

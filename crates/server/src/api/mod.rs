@@ -20,6 +20,7 @@ use utoipa_axum::routes;
 use crate::{App, now_ms, secrets};
 
 pub mod accounts;
+pub mod contacts;
 // utoipa's expansion of `params(QueryType)` on the list handlers re-qualifies the
 // extractor's path, which `unused_qualifications` flags in code we did not write.
 #[allow(unused_qualifications)]
@@ -89,6 +90,8 @@ pub fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
         .routes(routes!(junk::opt_out))
         .routes(routes!(junk::confirm))
         .routes(routes!(junk::abuse_report))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::get, contacts::update, contacts::delete))
         .split_for_parts()
 }
 

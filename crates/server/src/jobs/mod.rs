@@ -107,12 +107,15 @@ pub async fn enqueue_dial(
     recipient: &store::faxes::Recipient,
     run_at: i64,
 ) -> Result<(), Error> {
+    // The concurrency key names the destination by its blind index: the job table
+    // must not hold the number in the clear.
+    let number_key = format!("number:{}", store::columns::number_index(conn, &recipient.number).await?);
     enqueue(
         conn,
         "dial",
         &DialJob { recipient_id: recipient.id.clone() },
         run_at,
-        Some(format!("number:{}", recipient.number)),
+        Some(number_key),
         Some(recipient.fax_id.clone()),
         Some(format!("dial:{}", recipient.id)),
     )

@@ -17,6 +17,8 @@ use axum_extra::extract::CookieJar;
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
+mod contacts;
+
 use crate::api::{accounts, faxes, inbox, keys, views};
 use crate::auth::{self, Caller, MaybeCaller, Via};
 use crate::{App, Error};
@@ -42,6 +44,7 @@ pub fn router() -> Router<Arc<App>> {
         .route("/mail", get(mail_page))
         .route("/mail/{name}", get(mail_message))
         .merge(junk::router())
+        .merge(contacts::router())
 }
 
 const STYLE: &str = "
@@ -74,7 +77,7 @@ fn page(title: &str, caller: Option<&Caller>, refresh: bool, body: Markup) -> Ma
                 header {
                     strong { a href="/" { "Ferrofax" } }
                     @if let Some(caller) = caller {
-                        a href="/send" { "Send" } a href="/outbox" { "Outbox" } a href="/inbox" { "Inbox" } a href="/keys" { "API keys" } a href="/mail" { "Mail" } a href="/block-list" { "Blocked" }
+                        a href="/send" { "Send" } a href="/outbox" { "Outbox" } a href="/inbox" { "Inbox" } a href="/contacts" { "Contacts" } a href="/keys" { "API keys" } a href="/mail" { "Mail" } a href="/block-list" { "Blocked" }
                         span.muted { (caller.account.fax_number) }
                         form method="post" action="/logout" style="margin:0" { button style="margin:0;padding:.3rem .7rem" { "Log out" } }
                     } @else {
@@ -386,6 +389,7 @@ async fn send(State(app): State<Arc<App>>, caller: Caller, mut multipart: Multip
                 "cover_subject" => cover.subject = value,
                 "cover_to" => cover.to = value,
                 "cover_notes" => cover.notes = value,
+                "contact" => request.contacts.push(value),
                 _ => {}
             }
         }

@@ -113,10 +113,10 @@ impl Harness {
                 blob::install_crypto_provider();
                 reqwest::Client::builder()
             }
-                .redirect(reqwest::redirect::Policy::none())
-                .pool_max_idle_per_host(0)
-                .build()
-                .unwrap(),
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap(),
             dir,
             config,
             backend,
