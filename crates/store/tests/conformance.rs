@@ -15,60 +15,15 @@ use store::{
     Backend, Error, Store, access_log, api_keys, inbox, legal, sessions, throttle, tokens, webhooks,
 };
 
+mod common;
+use common::on_both_backends;
+
 /// A chosen epoch for the tests: 2025-01-01T00:00:00Z.
 const T0: i64 = 1_735_689_600_000;
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 86_400_000;
 
-/// A store and whatever must live as long as it.
-struct Fixture {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> Fixture {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let url = format!("sqlite://{}/ferrofax.sqlite3", dir.path().display());
-    let store = Store::connect(&url).await.unwrap_or_else(|err| panic!("connect to SQLite: {err}"));
-    assert_eq!(store.backend(), Backend::Sqlite);
-    Fixture { store, _dir: Some(dir) }
-}
-
-async fn postgres() -> Fixture {
-    let url = tokio::task::spawn_blocking(|| pg_cluster::shared().create_database())
-        .await
-        .expect("cluster thread")
-        .unwrap_or_else(|err| panic!("{err}"));
-    let store = Store::connect(&url).await.unwrap_or_else(|err| panic!("connect to PostgreSQL: {err}"));
-    assert_eq!(store.backend(), Backend::Postgres);
-    Fixture { store, _dir: None }
-}
-
-/// Declares each listed `async fn(&Store)` as one test per backend.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let fixture = super::sqlite().await;
-                    super::$name(&fixture.store).await;
-                }
-            )*
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let fixture = super::postgres().await;
-                    super::$name(&fixture.store).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+on_both_backends!(
     account_creation_and_updates,
     email_is_unique_in_any_case,
     fax_numbers_are_sequential_lowest_free_and_bounded,

@@ -5,59 +5,16 @@
 use store::accounts::{self, Account, NewAccount, NumberPlan};
 use store::faxes::{self, NewFax};
 use store::junk::{self, BlockKind};
-use store::{Backend, Error, Store, abuse, usage};
+use store::{Error, Store, abuse, usage};
+
+mod common;
+use common::on_both_backends;
 
 /// 2025-01-01T00:00:00Z.
 const T0: i64 = 1_735_689_600_000;
 const DAY: i64 = 86_400_000;
 
-struct Fixture {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> Fixture {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let url = format!("sqlite://{}/ferrofax.sqlite3", dir.path().display());
-    let store = Store::connect(&url).await.unwrap_or_else(|err| panic!("connect to SQLite: {err}"));
-    assert_eq!(store.backend(), Backend::Sqlite);
-    Fixture { store, _dir: Some(dir) }
-}
-
-async fn postgres() -> Fixture {
-    let url = tokio::task::spawn_blocking(|| pg_cluster::shared().create_database())
-        .await
-        .expect("cluster thread")
-        .unwrap_or_else(|err| panic!("{err}"));
-    let store = Store::connect(&url).await.unwrap_or_else(|err| panic!("connect to PostgreSQL: {err}"));
-    assert_eq!(store.backend(), Backend::Postgres);
-    Fixture { store, _dir: None }
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let fixture = super::sqlite().await;
-                    super::$name(&fixture.store).await;
-                }
-            )*
-        }
-        mod on_postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let fixture = super::postgres().await;
-                    super::$name(&fixture.store).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+on_both_backends!(
     block_list_matches_number_or_ident_per_account,
     do_not_fax_list_and_challenges,
     page_quota_charges_up_to_the_exact_limit,
